@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"edge/configs"
+	"edge/internal/config"
+	"edge/internal/pki"
+	"edge/internal/server"
+)
+
+// shutdownGrace bounds how long in-flight requests may take to finish on
+// SIGINT/SIGTERM.
+const shutdownGrace = 10 * time.Second
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func configFlag(fs *flag.FlagSet) *string {
+	p := fs.String("c", "", "configuration `FILE`")
+	fs.StringVar(p, "config", "", "configuration `FILE` (same as -c)")
+	return p
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("edge serve", stderr)
+	file := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *file == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: edge serve -c FILE")
+		return exitUsage
+	}
+	cfg, err := config.Load(*file)
+	if err != nil {
+		printProblems(stderr, err)
+		return exitFail
+	}
+	return runServer(ctx, cfg, server.Options{}, stdout, stderr, nil)
+}
+
+// runServer builds and serves cfg until ctx ends. ready, when set, is
+// called once every listener is bound.
+func runServer(ctx context.Context, cfg *config.Config, opts server.Options, stdout, stderr io.Writer, ready func(*server.Server)) int {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))
+	snap, err := server.Build(cfg, opts)
+	if err != nil {
+		printProblems(stderr, err)
+		return exitFail
+	}
+	for _, n := range snap.Notes {
+		log.Warn(n)
+	}
+	srv, err := server.Start(snap, stdout, stderr, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "edge: %v\n", err)
+		return exitFail
+	}
+	for i, a := range srv.Addrs() {
+		l := snap.Listeners[i]
+		log.Info("listening", "listener", i, "url", listenerURL(l, a), "mode", modeOf(l))
+	}
+	if ready != nil {
+		ready(srv)
+	} else {
+		log.Info("ready", "listeners", len(snap.Listeners))
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Error("shutdown", "err", err)
+	}
+	return exitOK
+}
+
+func logLevel() slog.Level {
+	if os.Getenv("EDGE_DEBUG") != "" {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
+}
+
+func modeOf(l *server.Listener) string {
+	if l.Term == nil {
+		return "-"
+	}
+	return l.Term.Mode.String()
+}
+
+func listenerURL(l *server.Listener, a net.Addr) string {
+	scheme := "https"
+	if l.Protocol == "HTTP" {
+		scheme = "http"
+	}
+	host := l.Address
+	if host == "127.0.0.1" && l.DevCertificate {
+		host = "localhost" // the dev certificate names localhost
+	}
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(a.(*net.TCPAddr).Port)) + "/"
+}
+
+// printProblems prints one line per problem.
+func printProblems(w io.Writer, err error) {
+	var ps config.Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			fmt.Fprintln(w, p.String())
+		}
+		return
+	}
+	fmt.Fprintf(w, "edge: %v\n", err)
+}
+
+func check(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("edge check", stderr)
+	file := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *file == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: edge check -c FILE")
+		return exitUsage
+	}
+	cfg, err := config.Load(*file)
+	if err != nil {
+		printProblems(stderr, err)
+		return exitFail
+	}
+	snap, err := server.Build(cfg, server.Options{CheckOnly: true})
+	if err != nil {
+		printProblems(stderr, err)
+		return exitFail
+	}
+	defer snap.Close()
+	fmt.Fprintf(stdout, "%s: valid\n", *file)
+	snap.WriteSummary(stdout)
+	return exitOK
+}
+
+func quickstart(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("edge", stderr)
+	port := fs.Int("port", 8443, "port of the quick-start listener (0 picks a free one)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(stderr, "edge: %v\n", err)
+		return exitFail
+	}
+	dir := filepath.Join(wd, ".edge")
+	dev, err := pki.EnsureDev(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "edge: %v\n", err)
+		return exitFail
+	}
+	cfg, err := config.Parse(configs.Default, filepath.Join(wd, "edge.yaml (embedded default)"))
+	if err != nil {
+		printProblems(stderr, err)
+		return exitFail
+	}
+	cfg.Dir = wd
+	cfg.Listeners[0].Port = port
+	verb := "reusing"
+	if dev.Created {
+		verb = "created"
+	}
+	return runServer(ctx, cfg, server.Options{DevPKIDir: dir}, stdout, stderr, func(srv *server.Server) {
+		a := srv.Addrs()[0]
+		url := listenerURL(srv.Snapshot().Listeners[0], a)
+		rel := func(name string) string { return shellQuote(server.RelPath(filepath.Join(dir, name))) }
+		fmt.Fprintf(stderr, "\nedge is ready: %s (mTLS verify mode, %s dev PKI in %s)\n", url, verb, server.RelPath(dir))
+		fmt.Fprintf(stderr, "Connection and access logs follow on stdout. Try:\n\n")
+		fmt.Fprintf(stderr, "  curl --cert %s --key %s --cacert %s %s\n\n", rel(pki.DevClientCertFile), rel(pki.DevClientKeyFile), rel(pki.DevRootFile), url)
+		fmt.Fprintf(stderr, "Browser: import %s (password %q). Stop with Ctrl-C.\n\n", server.RelPath(filepath.Join(dir, pki.DevClientP12File)), pki.DevClientP12Password)
+	})
+}
+
+func shellQuote(s string) string {
+	if strings.ContainsAny(s, " '\"$\\`") {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return s
+}
+
+func version(w io.Writer) int {
+	bi, ok := debug.ReadBuildInfo()
+	v := "(devel)"
+	if ok && bi.Main.Version != "" {
+		v = bi.Main.Version
+	}
+	fmt.Fprintf(w, "edge %s\n", v)
+	if ok {
+		fmt.Fprintf(w, "go %s\n", bi.GoVersion)
+		for _, d := range bi.Deps {
+			fmt.Fprintf(w, "%s %s\n", d.Path, d.Version)
+		}
+	}
+	return exitOK
+}

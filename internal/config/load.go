@@ -1,0 +1,228 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"edge/internal/suggest"
+)
+
+// Problem is one thing wrong with a configuration or a file it references.
+type Problem struct {
+	// File is the file at fault (the config itself or a referenced file).
+	File string
+	// Line is 1-based; 0 when the problem has no line.
+	Line int
+	// Msg says what is wrong, starting with the key path when there is one.
+	Msg string
+}
+
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	if p.File != "" {
+		return p.File + ": " + p.Msg
+	}
+	return p.Msg
+}
+
+// Problems is every problem found; as an error it reads one per line.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Err returns ps as an error, or nil when there are none.
+func (ps Problems) Err() error {
+	if len(ps) == 0 {
+		return nil
+	}
+	return ps
+}
+
+// Load reads and parses the configuration file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Problems{{File: path, Msg: readError(err)}}
+	}
+	return Parse(data, path)
+}
+
+func readError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// Parse parses configuration text. file names it in messages and is the
+// base for relative paths. Unknown keys and values of the wrong kind are
+// reported with their line; then the values are checked (Validate).
+func Parse(data []byte, file string) (*Config, error) {
+	c := &Config{File: file, Dir: filepath.Dir(file), lines: map[string]int{}}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, Problems{{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	if len(root.Content) == 0 {
+		return nil, Problems{{File: file, Msg: "the configuration is empty"}}
+	}
+	doc := root.Content[0]
+	var ps Problems
+	c.walk(doc, reflect.TypeOf(Config{}), "", &ps)
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	if err := doc.Decode(c); err != nil {
+		return nil, Problems{{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	if ps := c.Validate(); len(ps) > 0 {
+		return nil, ps
+	}
+	return c, nil
+}
+
+// Line returns the line of the key at path ("listeners[0].port"), or of
+// the nearest enclosing key that has one.
+func (c *Config) Line(path string) int {
+	for path != "" {
+		if n, ok := c.lines[path]; ok {
+			return n
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+// Problem returns a Problem at the key path, with the path in front.
+func (c *Config) Problem(path, format string, args ...any) Problem {
+	return Problem{File: c.File, Line: c.Line(path), Msg: path + ": " + fmt.Sprintf(format, args...)}
+}
+
+// Path resolves p relative to the configuration's directory.
+func (c *Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+// walk checks n against type t: unknown keys, mappings where structs are
+// expected, lists where slices are, integers and booleans where they are
+// expected. It records the line of every key it visits.
+func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if path != "" {
+		if _, ok := c.lines[path]; !ok {
+			c.lines[path] = n.Line
+		}
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return // an empty value leaves the default
+	}
+	bad := func(want string) {
+		*ps = append(*ps, Problem{File: c.File, Line: n.Line, Msg: fmt.Sprintf("%s: expected %s, got %s", path, want, describe(n))})
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			bad("a mapping of keys")
+			return
+		}
+		fields := yamlFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			ft, ok := fields[k.Value]
+			if !ok {
+				*ps = append(*ps, Problem{File: c.File, Line: k.Line, Msg: unknownKey(path, k.Value, fields)})
+				continue
+			}
+			c.lines[p] = k.Line
+			c.walk(v, ft, p, ps)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			bad("a list")
+			return
+		}
+		for i, item := range n.Content {
+			c.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), ps)
+		}
+	case reflect.Int:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+			bad("an integer")
+		}
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+			bad("true or false")
+		}
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			bad("a string")
+		}
+	}
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+func unknownKey(path, key string, fields map[string]reflect.Type) string {
+	names := make([]string, 0, len(fields))
+	for n := range fields {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	where := "at the top level"
+	if path != "" {
+		where = "in " + path
+	}
+	return fmt.Sprintf("unknown key %q %s (did you mean %q? valid keys: %s)", key, where, suggest.Nearest(key, names), strings.Join(names, ", "))
+}
+
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	m := make(map[string]reflect.Type, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" || !f.IsExported() {
+			continue
+		}
+		m[tag] = f.Type
+	}
+	return m
+}

@@ -1,0 +1,222 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"unicode/utf8"
+
+	"edge/internal/suggest"
+)
+
+var (
+	// ALB: a load balancer name has at most 32 alphanumeric characters or
+	// hyphens and must not begin or end with a hyphen.
+	lbName = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$`)
+	// ELBv2 CreateTrustStore: Name pattern and length 1-32.
+	trustStoreName = regexp.MustCompile(`^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$`)
+	// ELBv2 FixedResponseActionConfig.StatusCode.
+	fixedStatus = regexp.MustCompile(`^(2|4|5)\d\d$`)
+)
+
+// FixedResponseContentTypes are the content types ALB accepts.
+var FixedResponseContentTypes = []string{"text/plain", "text/css", "text/html", "application/javascript", "application/json"}
+
+// MaxFixedResponseBody is ALB's MessageBody limit, in characters.
+const MaxFixedResponseBody = 1024
+
+// Validate checks the values that need no file access and fills in
+// defaults. Every problem carries the line of the key at fault.
+func (c *Config) Validate() Problems {
+	var ps Problems
+	add := func(path, format string, args ...any) { ps = append(ps, c.Problem(path, format, args...)) }
+
+	if c.Name == "" {
+		c.Name = "edge"
+	} else if !lbName.MatchString(c.Name) {
+		add("name", "%q is not a valid load balancer name (1-32 letters, digits or hyphens, not starting or ending with a hyphen)", c.Name)
+	}
+	if c.Admin != nil && c.Admin.Listen != "" {
+		add("admin.listen", "the admin listener is not available in this version of edge; remove the admin section or set listen: \"\"")
+	}
+	for i := range c.TargetGroups {
+		add(fmt.Sprintf("target_groups[%d]", i), "target groups (forwarding) are not available in this version of edge; use a fixed-response default action")
+		break
+	}
+
+	stores := map[string]bool{}
+	for i, ts := range c.TrustStores {
+		p := fmt.Sprintf("trust_stores[%d]", i)
+		switch {
+		case ts.Name == "":
+			add(p, "name is required")
+		case len(ts.Name) > 32 || !trustStoreName.MatchString(ts.Name):
+			add(p+".name", "%q is not a valid trust store name (1-32 characters matching ^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$)", ts.Name)
+		case stores[ts.Name]:
+			add(p+".name", "trust store %q is defined twice (DuplicateTrustStoreName)", ts.Name)
+		}
+		stores[ts.Name] = true
+		if ts.CACertificatesBundle == "" {
+			add(p, "ca_certificates_bundle is required")
+		}
+	}
+
+	if len(c.Listeners) == 0 {
+		ps = append(ps, Problem{File: c.File, Msg: "listeners: at least one listener is required"})
+	}
+	bound := map[string]string{}
+	for i := range c.Listeners {
+		l := &c.Listeners[i]
+		p := fmt.Sprintf("listeners[%d]", i)
+		switch l.Protocol {
+		case "":
+			l.Protocol = "HTTPS"
+		case "HTTPS", "HTTP":
+		default:
+			add(p+".protocol", "%q is not a listener protocol (want HTTPS or HTTP)", l.Protocol)
+		}
+		if l.Port == nil {
+			port := 8443
+			if l.Protocol == "HTTP" {
+				port = 8080
+			}
+			l.Port = &port
+		} else if *l.Port < 0 || *l.Port > 65535 {
+			add(p+".port", "%d is not a port (1-65535, or 0 for any free port)", *l.Port)
+		}
+		if l.Address == "" {
+			l.Address = "127.0.0.1"
+		} else if net.ParseIP(l.Address) == nil && !validHost(l.Address) {
+			add(p+".address", "%q is neither an IP address nor a host name", l.Address)
+		}
+		if *l.Port != 0 {
+			key := net.JoinHostPort(l.Address, strconv.Itoa(*l.Port))
+			if prev, dup := bound[key]; dup {
+				add(p+".port", "%s is already used by %s", key, prev)
+			}
+			bound[key] = p
+		}
+		if l.Protocol == "HTTP" {
+			if l.SSLPolicy != "" {
+				add(p+".ssl_policy", "an HTTP listener has no security policy")
+			}
+			if len(l.Certificates) > 0 {
+				add(p+".certificates", "an HTTP listener has no certificates")
+			}
+			if l.MutualAuthentication != nil && l.MutualAuthentication.Mode != "" && l.MutualAuthentication.Mode != "off" {
+				add(p+".mutual_authentication", "mutual authentication needs an HTTPS listener")
+			}
+		}
+		for j, cert := range l.Certificates {
+			cp := fmt.Sprintf("%s.certificates[%d]", p, j)
+			if cert.Certificate == "" {
+				add(cp, "certificate is required")
+			}
+			if cert.PrivateKey == "" {
+				add(cp, "private_key is required")
+			}
+		}
+		if ma := l.MutualAuthentication; ma != nil {
+			c.validateMTLS(ma, p+".mutual_authentication", stores, add)
+		}
+		for j := range l.Rules {
+			add(fmt.Sprintf("%s.rules[%d]", p, j), "listener rules are not available in this version of edge; use default_actions")
+			break
+		}
+		c.validateDefaultActions(l.DefaultActions, p+".default_actions", add)
+	}
+	return ps
+}
+
+func (c *Config) validateMTLS(ma *MutualAuthentication, p string, stores map[string]bool, add func(string, string, ...any)) {
+	switch ma.Mode {
+	case "":
+		ma.Mode = "off"
+	case "off", "passthrough", "verify":
+	default:
+		add(p+".mode", "%q is not a mutual authentication mode (want off, passthrough or verify)", ma.Mode)
+		return
+	}
+	switch {
+	case ma.Mode == "verify" && ma.TrustStore == "":
+		add(p, "verify mode needs a trust_store")
+	case ma.Mode != "verify" && ma.TrustStore != "":
+		add(p+".trust_store", "a trust store is used only in verify mode (mode is %s)", ma.Mode)
+	case ma.TrustStore != "" && !stores[ma.TrustStore]:
+		names := make([]string, 0, len(stores))
+		for n := range stores {
+			names = append(names, n)
+		}
+		hint := ""
+		if len(names) > 0 {
+			hint = fmt.Sprintf(" (did you mean %q?)", suggest.Nearest(ma.TrustStore, names))
+		}
+		add(p+".trust_store", "no trust store named %q%s", ma.TrustStore, hint)
+	}
+	if ma.IgnoreClientCertificateExpiry && ma.Mode != "verify" {
+		add(p+".ignore_client_certificate_expiry", "applies only in verify mode (mode is %s)", ma.Mode)
+	}
+	switch ma.AdvertiseTrustStoreCaNames {
+	case "":
+		ma.AdvertiseTrustStoreCaNames = "off"
+	case "on", "off":
+		if ma.AdvertiseTrustStoreCaNames == "on" && ma.Mode != "verify" {
+			add(p+".advertise_trust_store_ca_names", "applies only in verify mode (mode is %s)", ma.Mode)
+		}
+	default:
+		add(p+".advertise_trust_store_ca_names", "%q is not on or off (quote it: \"on\")", ma.AdvertiseTrustStoreCaNames)
+	}
+}
+
+func (c *Config) validateDefaultActions(actions []Action, p string, add func(string, string, ...any)) {
+	if len(actions) != 1 {
+		add(p, "exactly one default action is required, found %d", len(actions))
+		return
+	}
+	a := actions[0]
+	ap := p + "[0]"
+	switch a.Type {
+	case "fixed-response":
+		fr := a.FixedResponseConfig
+		if fr == nil {
+			add(ap, "fixed-response needs fixed_response_config")
+			return
+		}
+		fp := ap + ".fixed_response_config"
+		if !fixedStatus.MatchString(fr.StatusCode) {
+			add(fp+".status_code", "%q does not match ^(2|4|5)\\d\\d$", fr.StatusCode)
+		}
+		if fr.ContentType != "" && !contains(FixedResponseContentTypes, fr.ContentType) {
+			add(fp+".content_type", "%q is not one of %v", fr.ContentType, FixedResponseContentTypes)
+		}
+		if n := utf8.RuneCountInString(fr.MessageBody); n > MaxFixedResponseBody {
+			add(fp+".message_body", "is %d characters; ALB allows at most %d", n, MaxFixedResponseBody)
+		}
+	case "forward", "redirect":
+		add(ap+".type", "%s actions are not available in this version of edge; use fixed-response", a.Type)
+	default:
+		add(ap+".type", "%q is not an action type (want fixed-response)", a.Type)
+	}
+}
+
+func validHost(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for _, r := range h {
+		if !(r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return h != ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,200 @@
+package logfmt
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Destination is a parsed log destination: "stdout", "stderr", "off" or
+// "file:PATH".
+type Destination struct {
+	Kind string // "stdout", "stderr", "off", "file"
+	Path string // for "file", absolute or relative to the config file
+}
+
+func (d Destination) String() string {
+	if d.Kind == "file" {
+		return "file:" + d.Path
+	}
+	return d.Kind
+}
+
+// ParseDestination parses a destination string. The empty string means
+// "off".
+func ParseDestination(s string) (Destination, error) {
+	switch s {
+	case "", "off":
+		return Destination{Kind: "off"}, nil
+	case "stdout", "stderr":
+		return Destination{Kind: s}, nil
+	}
+	if p, ok := strings.CutPrefix(s, "file:"); ok {
+		if p == "" {
+			return Destination{}, errors.New(`"file:" needs a path, e.g. file:logs/conn.log`)
+		}
+		return Destination{Kind: "file", Path: p}, nil
+	}
+	if strings.HasPrefix(s, "dir:") {
+		return Destination{}, fmt.Errorf("%q: dir: destinations (ALB's S3 key layout) are not supported by this version; use file:PATH", s)
+	}
+	return Destination{}, fmt.Errorf("unknown log destination %q (want stdout, stderr, off or file:PATH)", s)
+}
+
+// Sink receives rendered log lines. Write must not block for long: it is
+// called on the handshake and request paths.
+type Sink interface {
+	// Write queues one complete line (ending in '\n'); the sink copies it.
+	Write(line []byte)
+	// Close flushes every queued line and releases the destination.
+	Close() error
+}
+
+// Open returns the sink for d. Files are opened for append and created
+// with mode 0644. stdout and stderr are flushed promptly so an interactive
+// user sees each line as it happens.
+func Open(d Destination, stdout, stderr io.Writer) (Sink, error) {
+	switch d.Kind {
+	case "off":
+		return Discard{}, nil
+	case "stdout":
+		return NewAsync(nopCloser{stdout}), nil
+	case "stderr":
+		return NewAsync(nopCloser{stderr}), nil
+	case "file":
+		if err := os.MkdirAll(filepath.Dir(d.Path), 0o755); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(d.Path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		return NewAsync(f), nil
+	}
+	return nil, fmt.Errorf("unknown log destination kind %q", d.Kind)
+}
+
+// Discard drops every line.
+type Discard struct{}
+
+func (Discard) Write([]byte) {}
+func (Discard) Close() error { return nil }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// maxPending bounds the bytes queued for a slow destination; past it lines
+// are dropped and counted rather than stalling handshakes.
+const maxPending = 8 << 20
+
+// Async batches lines in memory and writes them from one goroutine, so a
+// slow disk or terminal never holds up a handshake. Lines are written in
+// the order Write was called. Lines that do not fit in the queue, or whose
+// write fails, are counted in Dropped.
+type Async struct {
+	w io.WriteCloser
+
+	mu      sync.Mutex
+	pending []byte
+	spare   []byte
+	closed  bool
+
+	wake    chan struct{}
+	done    chan struct{}
+	dropped atomic.Uint64
+	err     atomic.Pointer[error]
+}
+
+// NewAsync starts a writer goroutine for w; Close stops it and closes w.
+func NewAsync(w io.WriteCloser) *Async {
+	a := &Async{w: w, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go a.run()
+	return a
+}
+
+// Write queues line.
+func (a *Async) Write(line []byte) {
+	a.mu.Lock()
+	if a.closed || len(a.pending)+len(line) > maxPending {
+		a.mu.Unlock()
+		a.dropped.Add(1)
+		return
+	}
+	a.pending = append(a.pending, line...)
+	// Signal under the lock: Close closes wake under it too.
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+	a.mu.Unlock()
+}
+
+// Dropped returns how many lines were lost because the queue was full, the
+// sink was closed or the destination failed.
+func (a *Async) Dropped() uint64 { return a.dropped.Load() }
+
+// Err returns the last write error of the destination, if any.
+func (a *Async) Err() error {
+	if p := a.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (a *Async) run() {
+	defer close(a.done)
+	for {
+		_, open := <-a.wake
+		a.flush()
+		if !open {
+			return
+		}
+	}
+}
+
+func (a *Async) flush() {
+	a.mu.Lock()
+	buf := a.pending
+	a.pending = a.spare[:0]
+	a.mu.Unlock()
+	if len(buf) > 0 {
+		if _, err := a.w.Write(buf); err != nil {
+			a.err.Store(&err)
+			a.dropped.Add(uint64(countLines(buf)))
+		}
+	}
+	a.mu.Lock()
+	a.spare = buf[:0]
+	a.mu.Unlock()
+}
+
+func countLines(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c == '\n' {
+			n++
+		}
+	}
+	return n
+}
+
+// Close writes every queued line, then closes the destination.
+func (a *Async) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	close(a.wake)
+	a.mu.Unlock()
+	<-a.done
+	a.flush()
+	return a.w.Close()
+}

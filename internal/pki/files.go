@@ -1,0 +1,167 @@
+package pki
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"software.sslmate.com/src/go-pkcs12"
+)
+
+// CertPEM encodes certificates as concatenated PEM blocks, in order.
+func CertPEM(certs ...*x509.Certificate) []byte {
+	var b bytes.Buffer
+	for _, c := range certs {
+		pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	}
+	return b.Bytes()
+}
+
+// KeyPEM encodes a private key as PKCS#8 PEM ("PRIVATE KEY"), which curl,
+// openssl, nginx and Go all read.
+func KeyPEM(k crypto.Signer) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// PKCS12 encodes the certificate, its key and chain (without the root) as
+// PKCS#12 with modern encryption (AES-256-CBC, PBKDF2-SHA256), which current
+// Firefox, Chromium, macOS and OpenSSL 3 import.
+func (is *Issued) PKCS12(password string) ([]byte, error) {
+	chain := is.ChainWithoutRoot()[1:]
+	return pkcs12.Modern2023.WithRand(rand.Reader).Encode(is.Key, is.Cert, chain, password)
+}
+
+// ParseCertsPEM reads every CERTIFICATE block in data.
+func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certificate #%d: %w", len(out)+1, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no PEM CERTIFICATE block")
+	}
+	return out, nil
+}
+
+// ParseKeyPEM reads the first private key block (PKCS#8, PKCS#1 or SEC 1).
+func ParseKeyPEM(data []byte) (crypto.Signer, error) {
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return nil, errors.New("no PEM private key block")
+		}
+		var k any
+		var err error
+		switch b.Type {
+		case "PRIVATE KEY":
+			k, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+		case "RSA PRIVATE KEY":
+			k, err = x509.ParsePKCS1PrivateKey(b.Bytes)
+		case "EC PRIVATE KEY":
+			k, err = x509.ParseECPrivateKey(b.Bytes)
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		s, ok := k.(crypto.Signer)
+		if !ok {
+			return nil, fmt.Errorf("unsupported private key type %T", k)
+		}
+		return s, nil
+	}
+}
+
+// WriteFile writes data to path, creating parent directories. Private keys
+// are written with mode 0600. An existing file is an error unless force.
+func WriteFile(path string, data []byte, private, force bool) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	mode := os.FileMode(0o644)
+	if private {
+		mode = 0o600
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flags, mode)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists (use --force to overwrite)", path)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if private {
+		// O_CREATE does not change the mode of an existing file.
+		if err := f.Chmod(mode); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
+
+// Save writes name.pem (certificate, then its chain without the root) and
+// name.key into dir.
+func (is *Issued) Save(dir, name string, force bool) error {
+	key, err := KeyPEM(is.Key)
+	if err != nil {
+		return err
+	}
+	if err := WriteFile(filepath.Join(dir, name+".pem"), CertPEM(is.ChainWithoutRoot()...), false, force); err != nil {
+		return err
+	}
+	return WriteFile(filepath.Join(dir, name+".key"), key, true, force)
+}
+
+// Load reads name.pem and name.key from dir, as written by Save.
+func Load(dir, name string) (*Issued, error) {
+	certPEM, err := os.ReadFile(filepath.Join(dir, name+".pem"))
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(dir, name+".key"))
+	if err != nil {
+		return nil, err
+	}
+	certs, err := ParseCertsPEM(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, name+".pem"), err)
+	}
+	key, err := ParseKeyPEM(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, name+".key"), err)
+	}
+	return &Issued{Cert: certs[0], Key: key, Chain: certs[1:]}, nil
+}

@@ -1,0 +1,48 @@
+// Package route turns a listener's rules and actions into an http.Handler.
+// This version serves the default rule's fixed-response action.
+package route
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// ServerHeader is the Server header ALB sends on responses it generates.
+const ServerHeader = "awselb/2.0"
+
+// FixedResponse answers every request with the same status, content type
+// and body, as ALB's fixed-response action does.
+type FixedResponse struct {
+	Status int
+	// ContentType is sent as given; empty sends no Content-Type (Go's
+	// content sniffing is switched off).
+	ContentType string
+	Body        []byte
+}
+
+var _ http.Handler = (*FixedResponse)(nil)
+
+// NewFixedResponse builds the handler from ALB's config strings; status
+// must already be validated (^(2|4|5)\d\d$).
+func NewFixedResponse(status, contentType, body string) (*FixedResponse, error) {
+	code, err := strconv.Atoi(status)
+	if err != nil {
+		return nil, err
+	}
+	return &FixedResponse{Status: code, ContentType: contentType, Body: []byte(body)}, nil
+}
+
+func (f *FixedResponse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h["Server"] = []string{ServerHeader}
+	if f.ContentType != "" {
+		h["Content-Type"] = []string{f.ContentType}
+	} else {
+		h["Content-Type"] = nil // no sniffing: ALB sends none
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(f.Body))}
+	w.WriteHeader(f.Status)
+	if r.Method != http.MethodHead {
+		w.Write(f.Body)
+	}
+}

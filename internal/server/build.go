@@ -1,0 +1,405 @@
+// Package server turns a configuration into a running edge: Build reads
+// every referenced file and produces an immutable Snapshot (or every
+// problem found); Start binds the listeners and serves the snapshot.
+package server
+
+import (
+	"crypto"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"edge/internal/config"
+	"edge/internal/logfmt"
+	"edge/internal/pki"
+	"edge/internal/route"
+	"edge/internal/tlsterm"
+	"edge/internal/truststore"
+)
+
+// Options adjust how a configuration is built.
+type Options struct {
+	// DevPKIDir holds the dev CA that issues certificates for listeners
+	// without any. Default: .edge beside the configuration file.
+	DevPKIDir string
+	// CheckOnly reads and checks everything but creates nothing (no dev
+	// PKI); used by `edge check`.
+	CheckOnly bool
+	// Now pins the client-certificate verification time; nil means the
+	// clock. Tests use it.
+	Now func() time.Time
+}
+
+// Snapshot is a fully built configuration. Nothing in it changes after
+// Build; a reload builds a new Snapshot.
+type Snapshot struct {
+	Config *config.Config
+	// ELB is the load balancer id logged in the elb field.
+	ELB         string
+	TrustStores map[string]*truststore.Store
+	Listeners   []*Listener
+	ConnLog     logfmt.Destination
+	AccessLog   logfmt.Destination
+	// Notes are things worth telling the user that are not errors.
+	Notes []string
+	// DevPKI is the dev PKI used, if any listener needed it.
+	DevPKI *pki.DevPKI
+}
+
+// Listener is one built listener.
+type Listener struct {
+	Index    int
+	Address  string
+	Port     int
+	Protocol string
+	// Term and TLS are nil on HTTP listeners.
+	Term    *tlsterm.Termination
+	TLS     *tls.Config
+	Handler http.Handler
+	// TrustStoreName is set in verify mode.
+	TrustStoreName string
+	// DefaultAction describes the default rule for summaries.
+	DefaultAction string
+	// DevCertificate is true when the dev CA issued the certificate.
+	DevCertificate bool
+}
+
+// Addr is host:port as configured.
+func (l *Listener) Addr() string { return net.JoinHostPort(l.Address, strconv.Itoa(l.Port)) }
+
+// Close releases what the snapshot holds (certificate caches).
+func (s *Snapshot) Close() {
+	for _, l := range s.Listeners {
+		if l.Term != nil && l.Term.Certificates != nil {
+			l.Term.Certificates.Close()
+		}
+	}
+}
+
+// ELBID returns the elb log field for a load balancer name:
+// app/<name>/<16 hex>, the hex derived from the name so it is stable
+// across restarts.
+func ELBID(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return "app/" + name + "/" + hex.EncodeToString(sum[:8])
+}
+
+// builder accumulates problems while building.
+type builder struct {
+	cfg  *config.Config
+	opts Options
+	ps   config.Problems
+	snap *Snapshot
+}
+
+func (b *builder) at(path, format string, args ...any) {
+	b.ps = append(b.ps, b.cfg.Problem(path, format, args...))
+}
+
+// file reports a problem in a referenced file, pointing back at the key
+// that references it.
+func (b *builder) file(file string, line int, path, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	b.ps = append(b.ps, config.Problem{File: file, Line: line, Msg: fmt.Sprintf("%s (%s at %s:%d)", msg, path, b.cfg.File, b.cfg.Line(path))})
+}
+
+// Build reads every file cfg references and builds the runtime snapshot.
+// On failure the error is a config.Problems listing every problem found.
+func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
+	b := &builder{cfg: cfg, opts: opts, snap: &Snapshot{
+		Config:      cfg,
+		ELB:         ELBID(cfg.Name),
+		TrustStores: map[string]*truststore.Store{},
+	}}
+	if opts.DevPKIDir == "" {
+		b.opts.DevPKIDir = cfg.Path(".edge")
+	}
+	b.logs()
+	for i, ts := range cfg.TrustStores {
+		b.trustStore(i, ts)
+	}
+	for i := range cfg.Listeners {
+		b.listener(i, &cfg.Listeners[i])
+	}
+	if len(b.ps) > 0 {
+		b.snap.Close()
+		return nil, b.ps
+	}
+	return b.snap, nil
+}
+
+func (b *builder) logs() {
+	for _, l := range []struct {
+		path string
+		v    *string
+		dst  *logfmt.Destination
+	}{
+		{"logs.connection", b.cfg.Logs.Connection, &b.snap.ConnLog},
+		{"logs.access", b.cfg.Logs.Access, &b.snap.AccessLog},
+	} {
+		s := "stdout"
+		if l.v != nil {
+			s = *l.v
+		}
+		d, err := logfmt.ParseDestination(s)
+		if err != nil {
+			b.at(l.path, "%v", err)
+			continue
+		}
+		if d.Kind == "file" {
+			d.Path = b.cfg.Path(d.Path)
+		}
+		*l.dst = d
+	}
+}
+
+func (b *builder) trustStore(i int, ts config.TrustStore) {
+	p := fmt.Sprintf("trust_stores[%d]", i)
+	bundlePath := b.cfg.Path(ts.CACertificatesBundle)
+	if bundlePath == "" {
+		return // reported by Validate
+	}
+	data, err := os.ReadFile(bundlePath)
+	if err != nil {
+		b.file(bundlePath, 0, p+".ca_certificates_bundle", "cannot read the CA bundle: %v", unwrapPath(err))
+		return
+	}
+	cas, err := truststore.ParseBundle(data)
+	if err != nil {
+		var be *truststore.BundleError
+		if errors.As(err, &be) {
+			for _, prob := range be.Problems {
+				msg := "InvalidCaCertificatesBundle: " + prob.Reason
+				if prob.Index > 0 {
+					msg = fmt.Sprintf("InvalidCaCertificatesBundle: certificate #%d: %s", prob.Index, prob.Reason)
+				}
+				b.file(bundlePath, prob.Line, p+".ca_certificates_bundle", "%s", msg)
+			}
+			return
+		}
+		b.file(bundlePath, 0, p+".ca_certificates_bundle", "%v", err)
+		return
+	}
+	var crls []truststore.RevocationInput
+	for j, r := range ts.Revocations {
+		rp := fmt.Sprintf("%s.revocations[%d]", p, j)
+		path := b.cfg.Path(r)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.file(path, 0, rp, "cannot read the CRL: %v", unwrapPath(err))
+			continue
+		}
+		l, isPEM, err := truststore.ParseCRL(data)
+		if err != nil {
+			b.file(path, 0, rp, "%v", err)
+			continue
+		}
+		if !isPEM {
+			b.snap.Notes = append(b.snap.Notes, fmt.Sprintf("%s: DER CRL accepted; ALB itself takes PEM only (openssl crl -inform DER -outform PEM)", path))
+		}
+		crls = append(crls, truststore.RevocationInput{Source: path, List: l})
+	}
+	store, err := truststore.New(ts.Name, cas, crls)
+	if err != nil {
+		b.at(p+".revocations", "%v", err)
+		return
+	}
+	now := time.Now()
+	for _, c := range store.CRLs {
+		if c.Stale(now) {
+			b.snap.Notes = append(b.snap.Notes, fmt.Sprintf("%s: CRL is past its nextUpdate (%s); edge still applies it, as ALB does", c.Source, c.List.NextUpdate.UTC().Format(time.RFC3339)))
+		}
+	}
+	b.snap.TrustStores[ts.Name] = store
+}
+
+func (b *builder) listener(i int, lc *config.Listener) {
+	p := fmt.Sprintf("listeners[%d]", i)
+	l := &Listener{Index: i, Address: lc.Address, Port: *lc.Port, Protocol: lc.Protocol}
+	b.defaultAction(l, lc, p)
+	b.snap.Listeners = append(b.snap.Listeners, l)
+	if lc.Protocol != "HTTPS" {
+		return
+	}
+	policy, err := tlsterm.LookupPolicy(lc.SSLPolicy)
+	if err != nil {
+		b.at(p+".ssl_policy", "%v", err)
+	}
+	term := &tlsterm.Termination{Policy: policy, Now: b.opts.Now}
+	if ma := lc.MutualAuthentication; ma != nil {
+		term.Mode, _ = tlsterm.ParseMode(ma.Mode) // validated already
+		term.IgnoreExpiry = ma.IgnoreClientCertificateExpiry
+		term.AdvertiseCANames = ma.AdvertiseTrustStoreCaNames == "on"
+		if term.Mode == tlsterm.ModeVerify {
+			term.TrustStore = b.snap.TrustStores[ma.TrustStore]
+			l.TrustStoreName = ma.TrustStore
+		}
+	}
+	l.Term = term
+	certs := b.certificates(l, lc, p)
+	if term.Mode == tlsterm.ModeVerify && term.TrustStore == nil {
+		return // the trust store's own problems are reported
+	}
+	if certs == nil {
+		return // problems reported, or CheckOnly with a dev certificate
+	}
+	cache, err := tlsterm.NewCertificates(certs)
+	if err != nil {
+		b.at(p+".certificates", "%v", err)
+		return
+	}
+	term.Certificates = cache
+	if l.TLS, err = term.Config(); err != nil {
+		b.at(p, "%v", err)
+	}
+}
+
+func (b *builder) defaultAction(l *Listener, lc *config.Listener, p string) {
+	fr := lc.DefaultActions[0].FixedResponseConfig
+	h, err := route.NewFixedResponse(fr.StatusCode, fr.ContentType, fr.MessageBody)
+	if err != nil {
+		b.at(p+".default_actions[0]", "%v", err)
+		return
+	}
+	l.Handler = h
+	ct := fr.ContentType
+	if ct == "" {
+		ct = "no content type"
+	}
+	l.DefaultAction = fmt.Sprintf("fixed-response %s (%s, %d bytes)", fr.StatusCode, ct, len(fr.MessageBody))
+}
+
+// certificates loads a listener's server certificates, or issues one from
+// the dev CA when it has none.
+func (b *builder) certificates(l *Listener, lc *config.Listener, p string) []tls.Certificate {
+	if len(lc.Certificates) == 0 {
+		l.DevCertificate = true
+		if b.opts.CheckOnly {
+			return nil
+		}
+		return b.devCertificate(lc, p)
+	}
+	var out []tls.Certificate
+	ok := true
+	for j, c := range lc.Certificates {
+		cp := fmt.Sprintf("%s.certificates[%d]", p, j)
+		tc, err := b.loadCertificate(c, cp)
+		if err != nil {
+			ok = false
+			continue
+		}
+		out = append(out, tc)
+	}
+	if !ok {
+		return nil
+	}
+	return out
+}
+
+func (b *builder) loadCertificate(c config.Certificate, p string) (tls.Certificate, error) {
+	fail := errors.New("failed")
+	certPath, keyPath := b.cfg.Path(c.Certificate), b.cfg.Path(c.PrivateKey)
+	certPEM, err := os.ReadFile(certPath)
+	if err != nil {
+		b.file(certPath, 0, p+".certificate", "cannot read the certificate: %v", unwrapPath(err))
+		return tls.Certificate{}, fail
+	}
+	certs, err := pki.ParseCertsPEM(certPEM)
+	if err != nil {
+		b.file(certPath, 0, p+".certificate", "%v", err)
+		return tls.Certificate{}, fail
+	}
+	if c.CertificateChain != "" {
+		chainPath := b.cfg.Path(c.CertificateChain)
+		chainPEM, err := os.ReadFile(chainPath)
+		if err != nil {
+			b.file(chainPath, 0, p+".certificate_chain", "cannot read the certificate chain: %v", unwrapPath(err))
+			return tls.Certificate{}, fail
+		}
+		chain, err := pki.ParseCertsPEM(chainPEM)
+		if err != nil {
+			b.file(chainPath, 0, p+".certificate_chain", "%v", err)
+			return tls.Certificate{}, fail
+		}
+		certs = append(certs, chain...)
+	}
+	keyPEM, err := os.ReadFile(keyPath)
+	if err != nil {
+		b.file(keyPath, 0, p+".private_key", "cannot read the private key: %v", unwrapPath(err))
+		return tls.Certificate{}, fail
+	}
+	key, err := pki.ParseKeyPEM(keyPEM)
+	if err != nil {
+		b.file(keyPath, 0, p+".private_key", "%v", err)
+		return tls.Certificate{}, fail
+	}
+	leaf := certs[0]
+	if pub, ok := leaf.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(key.Public()) {
+		b.file(keyPath, 0, p+".private_key", "the private key does not match the certificate in %s", certPath)
+		return tls.Certificate{}, fail
+	}
+	if time.Now().After(leaf.NotAfter) {
+		b.snap.Notes = append(b.snap.Notes, fmt.Sprintf("%s: the server certificate expired at %s", certPath, leaf.NotAfter.UTC().Format(time.RFC3339)))
+	}
+	tc := tls.Certificate{PrivateKey: key, Leaf: leaf}
+	for _, c := range certs {
+		tc.Certificate = append(tc.Certificate, c.Raw)
+	}
+	return tc, nil
+}
+
+func (b *builder) devCertificate(lc *config.Listener, p string) []tls.Certificate {
+	dev := b.snap.DevPKI
+	if dev == nil {
+		var err error
+		if dev, err = pki.EnsureDev(b.opts.DevPKIDir); err != nil {
+			b.at(p, "cannot prepare the dev CA for a listener without certificates: %v", err)
+			return nil
+		}
+		b.snap.DevPKI = dev
+	}
+	o := pki.Options{DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}}
+	if ip := net.ParseIP(lc.Address); ip != nil {
+		if !ip.IsUnspecified() && !ip.IsLoopback() {
+			o.IPs = append(o.IPs, ip)
+		}
+	} else if lc.Address != "localhost" {
+		o.DNSNames = append(o.DNSNames, lc.Address)
+	}
+	is, err := dev.Intermediate.IssueServer(o)
+	if err != nil {
+		b.at(p, "issuing a dev certificate: %v", err)
+		return nil
+	}
+	return []tls.Certificate{is.TLSCertificate()}
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// RelPath shortens p relative to the working directory when that is
+// shorter, for messages and printed commands.
+func RelPath(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if r, err := filepath.Rel(wd, p); err == nil && len(r) < len(p) {
+		return r
+	}
+	return p
+}
+

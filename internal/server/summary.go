@@ -1,0 +1,73 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"edge/internal/certfmt"
+	"edge/internal/tlsterm"
+)
+
+// WriteSummary describes the snapshot for `edge check`: the load balancer,
+// each trust store in DescribeTrustStores terms, and each listener.
+func (s *Snapshot) WriteSummary(w io.Writer) {
+	fmt.Fprintf(w, "load balancer %s (elb %s)\n", s.Config.Name, s.ELB)
+	fmt.Fprintf(w, "  connection log: %s\n  access log: %s\n", s.ConnLog, s.AccessLog)
+	for _, ts := range s.Config.TrustStores {
+		st := s.TrustStores[ts.Name]
+		if st == nil {
+			continue
+		}
+		fmt.Fprintf(w, "trust store %s: NumberOfCaCertificates=%d TotalRevokedEntries=%d\n", st.Name, len(st.CAs), st.TotalRevokedEntries())
+		for i, c := range st.CAs {
+			fmt.Fprintf(w, "  CA #%d %q, serial %s, expires %s\n", i+1, certfmt.DN(c.RawSubject), certfmt.Serial(c), c.NotAfter.UTC().Format("2006-01-02"))
+		}
+		for _, c := range st.CRLs {
+			fmt.Fprintf(w, "  revocation %d: %s, issuer %q, NumberOfRevokedEntries=%d\n", c.ID, c.Source, certfmt.DN(c.List.RawIssuer), c.NumberOfRevokedEntries())
+		}
+	}
+	for _, l := range s.Listeners {
+		fmt.Fprintf(w, "listener %d: %s %s\n", l.Index, l.Protocol, l.Addr())
+		if l.Protocol == "HTTPS" {
+			if t := l.Term; t != nil {
+				p := t.Policy
+				fmt.Fprintf(w, "  ssl policy %s: %s-%s, %d ciphers", p.Name, tlsterm.VersionName(p.MinVersion), tlsterm.VersionName(p.MaxVersion), len(p.Ciphers))
+				if u := p.Unsupported(); len(u) > 0 {
+					fmt.Fprintf(w, " (not offered, Go lacks them: %s)", strings.Join(u, " "))
+				}
+				fmt.Fprintln(w)
+				if l.DevCertificate {
+					fmt.Fprintf(w, "  certificate: issued at start by the dev CA for localhost and 127.0.0.1\n")
+				}
+				for i, c := range t.Certificates.All() {
+					role := "SNI"
+					if i == 0 {
+						role = "default"
+					}
+					fmt.Fprintf(w, "  certificate (%s) %q for %s, expires %s\n", role, certfmt.DN(c.Leaf.RawSubject), strings.Join(names(c.Leaf.DNSNames, c.Leaf.IPAddresses), ", "), c.Leaf.NotAfter.UTC().Format("2006-01-02"))
+				}
+				fmt.Fprintf(w, "  mutual authentication: %s", t.Mode)
+				if l.TrustStoreName != "" {
+					fmt.Fprintf(w, ", trust store %s, ignore expiry %t, advertise CA names %t", l.TrustStoreName, t.IgnoreExpiry, t.AdvertiseCANames)
+				}
+				fmt.Fprintln(w)
+			}
+		}
+		fmt.Fprintf(w, "  default action: %s\n", l.DefaultAction)
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+func names[T fmt.Stringer](dns []string, ips []T) []string {
+	out := append([]string(nil), dns...)
+	for _, ip := range ips {
+		out = append(out, ip.String())
+	}
+	if len(out) == 0 {
+		out = []string{"(no subjectAltName)"}
+	}
+	return out
+}

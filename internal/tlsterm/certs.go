@@ -1,0 +1,86 @@
+package tlsterm
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"os"
+	"path/filepath"
+
+	"github.com/caddyserver/certmagic"
+	"go.uber.org/zap"
+)
+
+// Certificates chooses a listener's server certificate the way ALB does:
+// the first certificate is the default, used when the client sends no SNI
+// or an SNI that no certificate covers; other certificates are chosen by
+// SNI, exact names before wildcards. Matching is certmagic's, so edge
+// agrees with Caddy on what "*.example.com" covers.
+type Certificates struct {
+	cache *certmagic.Cache
+	cm    *certmagic.Config
+	def   *tls.Certificate
+	all   []*tls.Certificate
+}
+
+// NewCertificates indexes certs; certs[0] is the default. Close releases
+// the index's maintenance goroutine.
+func NewCertificates(certs []tls.Certificate) (*Certificates, error) {
+	if len(certs) == 0 {
+		return nil, errors.New("a listener needs at least one certificate")
+	}
+	c := &Certificates{}
+	c.cache = certmagic.NewCache(certmagic.CacheOptions{
+		GetConfigForCert: func(certmagic.Certificate) (*certmagic.Config, error) { return c.cm, nil },
+		Logger:           zap.NewNop(),
+	})
+	c.cm = certmagic.New(c.cache, certmagic.Config{
+		Logger: zap.NewNop(),
+		// edge is offline: never fetch OCSP responses for stapling.
+		OCSP: certmagic.OCSPConfig{DisableStapling: true},
+		// Unmanaged certificates never touch storage; name a private
+		// directory anyway so certmagic never defaults to the home dir.
+		Storage: &certmagic.FileStorage{Path: filepath.Join(os.TempDir(), "edge-certmagic")},
+	})
+	for i := range certs {
+		tc := certs[i]
+		if _, err := c.cm.CacheUnmanagedTLSCertificate(context.Background(), tc, nil); err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.all = append(c.all, &tc)
+	}
+	c.def = c.all[0]
+	return c, nil
+}
+
+// GetCertificate has the tls.Config.GetCertificate signature.
+func (c *Certificates) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if hello.ServerName == "" {
+		return c.def, nil
+	}
+	cert, err := c.cm.GetCertificate(hello)
+	if err != nil || cert == nil || cert.Certificate == nil {
+		return c.def, nil
+	}
+	return cert, nil
+}
+
+// All returns the certificates in configuration order; All()[0] is the
+// default.
+func (c *Certificates) All() []*tls.Certificate {
+	if c == nil {
+		return nil
+	}
+	return c.all
+}
+
+// Default returns the default certificate.
+func (c *Certificates) Default() *tls.Certificate { return c.def }
+
+// Close stops the certificate cache.
+func (c *Certificates) Close() {
+	if c.cache != nil {
+		c.cache.Stop()
+	}
+}

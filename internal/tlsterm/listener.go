@@ -1,0 +1,196 @@
+package tlsterm
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"edge/internal/truststore"
+)
+
+// Result describes one connection attempt: everything the connection log
+// needs, and what the HTTP layer needs to link requests to it.
+type Result struct {
+	// TraceID is the conn_trace_id, "TID_" + 32 lowercase hex.
+	TraceID string
+	// Start is when the connection was accepted, End when its handshake
+	// finished or failed (equal to Start on plain HTTP listeners).
+	Start, End time.Time
+	Remote     netip.AddrPort
+	Local      netip.AddrPort
+	// TLS is false on plain HTTP listeners.
+	TLS bool
+	// State is the TLS state reached, complete or not.
+	State tls.ConnectionState
+	// Status is the tls_verify_status; StatusNone on HTTP listeners.
+	Status truststore.Status
+	// Verdict holds edge's classification when client verification
+	// failed; its Detail says why.
+	Verdict *truststore.Verdict
+	// Err is the handshake error, nil on success.
+	Err error
+}
+
+// Leaf returns the client's leaf certificate, or nil.
+func (r *Result) Leaf() *x509.Certificate { return leafOf(&r.State) }
+
+// Conn is the raw connection under a listener's tls.Conn; its Result
+// identifies the connection to the HTTP layer (tls.Conn.NetConn()).
+type Conn struct {
+	net.Conn
+	Result *Result
+}
+
+// Listener accepts TCP connections, runs each TLS handshake itself, reports
+// one Result per connection attempt through OnResult, and hands the
+// connections that completed their handshake to Accept (for http.Server).
+// With a nil TLS function it is a plain HTTP listener.
+type Listener struct {
+	inner net.Listener
+	// TLS returns the configuration for a new connection; it is called
+	// once per connection, so a swapped configuration applies to new
+	// connections only. Nil means plain HTTP.
+	tlsConfig        func() *tls.Config
+	handshakeTimeout time.Duration
+	onResult         func(*Result)
+
+	ready     chan net.Conn
+	done      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+}
+
+// DefaultHandshakeTimeout bounds a client's TLS handshake.
+const DefaultHandshakeTimeout = 10 * time.Second
+
+// NewListener starts accepting on inner. onResult is called once per
+// connection attempt, from the connection's own goroutine.
+func NewListener(inner net.Listener, tlsConfig func() *tls.Config, handshakeTimeout time.Duration, onResult func(*Result)) *Listener {
+	if handshakeTimeout <= 0 {
+		handshakeTimeout = DefaultHandshakeTimeout
+	}
+	l := &Listener{
+		inner:            inner,
+		tlsConfig:        tlsConfig,
+		handshakeTimeout: handshakeTimeout,
+		onResult:         onResult,
+		ready:            make(chan net.Conn),
+		done:             make(chan struct{}),
+	}
+	l.wg.Add(1)
+	go l.acceptLoop()
+	return l
+}
+
+func (l *Listener) acceptLoop() {
+	defer l.wg.Done()
+	var backoff time.Duration
+	for {
+		raw, err := l.inner.Accept()
+		if err != nil {
+			select {
+			case <-l.done:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors or a transient network error:
+			// back off like net/http.Server instead of spinning.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		l.wg.Add(1)
+		go l.handle(raw)
+	}
+}
+
+func (l *Listener) handle(raw net.Conn) {
+	defer l.wg.Done()
+	r := &Result{TraceID: NewTraceID(), Start: time.Now(), Status: truststore.StatusNone}
+	r.Remote = addrPort(raw.RemoteAddr())
+	r.Local = addrPort(raw.LocalAddr())
+	c := &Conn{Conn: raw, Result: r}
+	var out net.Conn = c
+	if l.tlsConfig != nil {
+		r.TLS = true
+		tc := tls.Server(c, l.tlsConfig())
+		ctx, cancel := context.WithTimeout(context.Background(), l.handshakeTimeout)
+		r.Err = tc.HandshakeContext(ctx)
+		cancel()
+		r.End = time.Now()
+		r.State = tc.ConnectionState()
+		r.Status = Classify(r.Err)
+		if ve, ok := errors.AsType[*VerdictError](r.Err); ok {
+			r.Verdict = &ve.Verdict
+		}
+		out = tc
+	} else {
+		r.End = r.Start
+	}
+	l.onResult(r)
+	if r.Err != nil {
+		out.Close()
+		return
+	}
+	select {
+	case l.ready <- out:
+	case <-l.done:
+		out.Close()
+	}
+}
+
+// Accept returns the next connection whose handshake succeeded.
+func (l *Listener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ready:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close stops accepting. Handshakes in progress finish and are reported;
+// their connections are then closed.
+func (l *Listener) Close() error {
+	var err error
+	l.closeOnce.Do(func() {
+		close(l.done)
+		err = l.inner.Close()
+	})
+	return err
+}
+
+// Wait blocks until the accept loop and every handshake have finished.
+func (l *Listener) Wait() { l.wg.Wait() }
+
+// Addr is the address the listener is bound to.
+func (l *Listener) Addr() net.Addr { return l.inner.Addr() }
+
+// NewTraceID returns a conn_trace_id: "TID_" and 32 lowercase hex digits.
+func NewTraceID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	var out [4 + 32]byte
+	copy(out[:], "TID_")
+	hex.Encode(out[4:], b[:])
+	return string(out[:])
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.AddrPort()
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}

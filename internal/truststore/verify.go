@@ -1,0 +1,363 @@
+package truststore
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	"fmt"
+	"time"
+
+	"edge/internal/certfmt"
+)
+
+// ALB limits on client chains.
+const (
+	// MaxChainDepth is ALB's "maximum certificate chain depth": at most four
+	// certificates from the leaf up to and including the trust anchor's
+	// self-signed root, and at most four certificates sent by the client.
+	MaxChainDepth = 4
+	// MaxChainSize bounds the DER bytes of the presented chain. ALB's quota
+	// is a 64 KB TLS message; the Certificate message adds a few bytes of
+	// framing per certificate, so the DER total is the practical limit.
+	MaxChainSize = 64 * 1024
+)
+
+// VerifyOptions are the listener settings that change a verdict.
+type VerifyOptions struct {
+	// Now is the verification time; zero means time.Now().
+	Now time.Time
+	// IgnoreExpiry is ALB's ignore_client_certificate_expiry: a leaf past
+	// its NotAfter is accepted. Expired intermediates and not-yet-valid
+	// certificates still fail.
+	IgnoreExpiry bool
+}
+
+// Verdict is the outcome of verifying one presented chain.
+type Verdict struct {
+	Status Status
+	// Chain is the path that was built, leaf first, ending at the trust
+	// anchor's root when the store holds it; nil when none was found.
+	Chain []*x509.Certificate
+	// Cert is the certificate the failure concerns and Depth its position
+	// (0 = leaf); nil on Success or when no single certificate is at fault.
+	Cert  *x509.Certificate
+	Depth int
+	// Detail explains the verdict for people (edge verify, debug logs).
+	Detail string
+}
+
+func fail(st Status, c *x509.Certificate, depth int, format string, args ...any) Verdict {
+	return Verdict{Status: st, Cert: c, Depth: depth, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Verify decides the tls_verify_status ALB logs for a client that presented
+// chain (leaf first) to a verify-mode listener using this store. The checks
+// run in this order, the first failure deciding: size, chain depth, key and
+// signature types, path to a CA of the store, validity period, purpose,
+// revocation of the leaf and every intermediate.
+func (s *Store) Verify(presented []*x509.Certificate, o VerifyOptions) Verdict {
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if len(presented) == 0 {
+		return fail(UnmappedConnectionError, nil, 0, "the client sent no certificate")
+	}
+	total := 0
+	for _, c := range presented {
+		total += len(c.Raw)
+	}
+	if total > MaxChainSize {
+		return fail(ClientCertMaxSizeExceeded, nil, 0, "the client chain is %d bytes; the limit is %d", total, MaxChainSize)
+	}
+	if len(presented) > MaxChainDepth {
+		return fail(ClientCertMaxChainDepthExceeded, nil, 0, "the client sent %d certificates; ALB's maximum chain depth is %d", len(presented), MaxChainDepth)
+	}
+	leaf := presented[0]
+	if why := unsupportedType(leaf); why != "" {
+		return fail(ClientCertTypeUnsupported, leaf, 0, "%s", why)
+	}
+
+	// Fast path: Go builds and checks a path valid now. Anything it
+	// rejects is classified below by edge's own path building, because
+	// Go's errors are coarser than ALB's statuses (x509.Expired covers
+	// both ends of the validity period, and an expired intermediate
+	// surfaces as an UnknownAuthorityError).
+	inter := x509.NewCertPool()
+	for _, c := range presented[1:] {
+		inter.AddCert(c)
+	}
+	chains, err := leaf.Verify(x509.VerifyOptions{
+		Roots:         s.pool,
+		Intermediates: inter,
+		CurrentTime:   now,
+		// Purpose is edge's own check (finish), so it can be reported
+		// as ClientCertPurposeInvalid rather than as untrusted.
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	if err == nil {
+		return s.finish(s.toRoot(shortest(chains)))
+	}
+
+	paths := s.buildPaths(leaf, presented[1:])
+	if len(paths) == 0 {
+		return fail(ClientCertUntrusted, leaf, 0, "no path from %q to a CA certificate of trust store %s: %v", certfmt.DN(leaf.RawIssuer), s.Name, err)
+	}
+	var first Verdict
+	for i, p := range paths {
+		v := s.evaluate(p, now, o.IgnoreExpiry)
+		if v.Status == Success {
+			return v
+		}
+		if i == 0 {
+			first = v
+		}
+	}
+	return first
+}
+
+// evaluate checks one candidate path that chains by name and signature.
+func (s *Store) evaluate(path []*x509.Certificate, now time.Time, ignoreExpiry bool) Verdict {
+	path = s.toRoot(path)
+	if len(path) > MaxChainDepth {
+		v := fail(ClientCertMaxChainDepthExceeded, nil, 0, "the chain has %d certificates; ALB's maximum chain depth is %d", len(path), MaxChainDepth)
+		v.Chain = path
+		return v
+	}
+	for i, c := range path {
+		switch {
+		case now.Before(c.NotBefore):
+			v := fail(ClientCertNotYetValid, c, i, "%q is not valid before %s", certfmt.DN(c.RawSubject), c.NotBefore.UTC().Format(time.RFC3339))
+			v.Chain = path
+			return v
+		case now.After(c.NotAfter) && !(i == 0 && ignoreExpiry):
+			v := fail(ClientCertExpired, c, i, "%q expired at %s", certfmt.DN(c.RawSubject), c.NotAfter.UTC().Format(time.RFC3339))
+			v.Chain = path
+			return v
+		}
+	}
+	// The validity periods are fine (or waived); let Go check everything
+	// else about the path (CA flags, path length, name constraints,
+	// policies, critical extensions) at a moment when every certificate
+	// is within its validity period.
+	at, ok := commonTime(path, now)
+	if !ok {
+		v := fail(ClientCertUntrusted, path[0], 0, "the validity periods of the chain do not overlap")
+		v.Chain = path
+		return v
+	}
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(path[len(path)-1])
+	for _, c := range path[1 : len(path)-1] {
+		inter.AddCert(c)
+	}
+	if len(path) == 1 {
+		return s.finish(path)
+	}
+	if _, err := path[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		v := fail(ClientCertUntrusted, path[0], 0, "%v", err)
+		v.Chain = path
+		return v
+	}
+	return s.finish(path)
+}
+
+// finish applies the checks that follow a valid path: depth, types of the
+// intermediates, purpose and revocation.
+func (s *Store) finish(chain []*x509.Certificate) Verdict {
+	v := s.finishChecks(chain)
+	v.Chain = chain
+	return v
+}
+
+func (s *Store) finishChecks(chain []*x509.Certificate) Verdict {
+	if len(chain) > MaxChainDepth {
+		return fail(ClientCertMaxChainDepthExceeded, nil, 0, "the chain has %d certificates; ALB's maximum chain depth is %d", len(chain), MaxChainDepth)
+	}
+	last := len(chain) - 1
+	for i, c := range chain[:last] {
+		if why := unsupportedType(c); why != "" {
+			return fail(ClientCertTypeUnsupported, c, i, "%s", why)
+		}
+	}
+	leaf := chain[0]
+	if !allowsClientAuth(leaf.ExtKeyUsage) {
+		return fail(ClientCertPurposeInvalid, leaf, 0, "the extended key usage of %q does not include clientAuth", certfmt.DN(leaf.RawSubject))
+	}
+	if leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return fail(ClientCertPurposeInvalid, leaf, 0, "the key usage of %q does not include digitalSignature", certfmt.DN(leaf.RawSubject))
+	}
+	for i, c := range chain[1:last] {
+		if !allowsClientAuth(c.ExtKeyUsage) {
+			return fail(ClientCertPurposeInvalid, c, i+1, "the extended key usage of CA %q does not include clientAuth", certfmt.DN(c.RawSubject))
+		}
+	}
+	// ALB checks the leaf and every intermediate against the CRLs of
+	// its issuer.
+	for i := 0; i < last; i++ {
+		if crl := s.revokedBy(chain[i], chain[i+1]); crl != nil {
+			return fail(ClientCertCrlHit, chain[i], i, "serial %s of %q is revoked by CRL %d (%s)", certfmt.Serial(chain[i]), certfmt.DN(chain[i].RawSubject), crl.ID, crl.Source)
+		}
+	}
+	return Verdict{Status: Success, Detail: "the chain is trusted"}
+}
+
+// allowsClientAuth: an absent EKU extension allows every purpose.
+func allowsClientAuth(ekus []x509.ExtKeyUsage) bool {
+	if len(ekus) == 0 {
+		return true
+	}
+	for _, u := range ekus {
+		if u == x509.ExtKeyUsageClientAuth || u == x509.ExtKeyUsageAny {
+			return true
+		}
+	}
+	return false
+}
+
+// unsupportedType returns why ALB would refuse c's key or signature, or "".
+// ALB accepts X.509v3 certificates with RSA 2048-8192 or ECDSA
+// P-256/P-384/P-521 keys, signed with SHA-256/384/512 RSA, RSA-PSS or ECDSA.
+func unsupportedType(c *x509.Certificate) string {
+	if c.Version != 3 {
+		return fmt.Sprintf("%q is an X.509v%d certificate; ALB accepts only v3", certfmt.DN(c.RawSubject), c.Version)
+	}
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		if n := k.N.BitLen(); n < 2048 || n > 8192 {
+			return fmt.Sprintf("%q has a %d-bit RSA key; ALB accepts 2048 to 8192 bits", certfmt.DN(c.RawSubject), n)
+		}
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+		default:
+			return fmt.Sprintf("%q has an ECDSA key on an unsupported curve", certfmt.DN(c.RawSubject))
+		}
+	default:
+		return fmt.Sprintf("%q has a %s key; ALB accepts only RSA and ECDSA", certfmt.DN(c.RawSubject), c.PublicKeyAlgorithm)
+	}
+	switch c.SignatureAlgorithm {
+	case x509.SHA256WithRSA, x509.SHA384WithRSA, x509.SHA512WithRSA,
+		x509.SHA256WithRSAPSS, x509.SHA384WithRSAPSS, x509.SHA512WithRSAPSS,
+		x509.ECDSAWithSHA256, x509.ECDSAWithSHA384, x509.ECDSAWithSHA512:
+		return ""
+	}
+	return fmt.Sprintf("%q is signed with %s; ALB accepts SHA-256/384/512 with RSA, RSA-PSS or ECDSA", certfmt.DN(c.RawSubject), c.SignatureAlgorithm)
+}
+
+// buildPaths finds every path from leaf to a CA of the store through the
+// presented intermediates, matching names and signatures but ignoring time.
+func (s *Store) buildPaths(leaf *x509.Certificate, inter []*x509.Certificate) [][]*x509.Certificate {
+	var out [][]*x509.Certificate
+	var walk func(path []*x509.Certificate)
+	walk = func(path []*x509.Certificate) {
+		c := path[len(path)-1]
+		if len(out) >= 8 || len(path) > 2*MaxChainDepth+2 {
+			return // enough to classify; bounds hostile chains
+		}
+		for _, a := range s.bySubject[string(c.RawIssuer)] {
+			if a.Equal(c) {
+				out = append(out, clone(path))
+				continue
+			}
+			if c.CheckSignatureFrom(a) == nil {
+				out = append(out, append(clone(path), a))
+			}
+		}
+		for _, p := range inter {
+			if string(p.RawSubject) != string(c.RawIssuer) || contains(path, p) {
+				continue
+			}
+			if c.CheckSignatureFrom(p) == nil {
+				walk(append(clone(path), p))
+			}
+		}
+	}
+	if s.isAnchor(leaf) {
+		out = append(out, []*x509.Certificate{leaf})
+	}
+	walk([]*x509.Certificate{leaf})
+	return out
+}
+
+func (s *Store) isAnchor(c *x509.Certificate) bool {
+	for _, a := range s.bySubject[string(c.RawSubject)] {
+		if a.Equal(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// toRoot extends a path that ends at a store CA which is not self-signed
+// (an intermediate in the bundle) up through the store to its root, so
+// chain depth counts every certificate up to the root, as ALB does.
+func (s *Store) toRoot(path []*x509.Certificate) []*x509.Certificate {
+	for len(path) <= 2*MaxChainDepth {
+		top := path[len(path)-1]
+		if string(top.RawIssuer) == string(top.RawSubject) {
+			return path
+		}
+		var next *x509.Certificate
+		for _, a := range s.bySubject[string(top.RawIssuer)] {
+			if !contains(path, a) && top.CheckSignatureFrom(a) == nil {
+				next = a
+				break
+			}
+		}
+		if next == nil {
+			return path
+		}
+		path = append(path, next)
+	}
+	return path
+}
+
+// commonTime picks the moment closest to now at which every certificate of
+// path is valid.
+func commonTime(path []*x509.Certificate, now time.Time) (time.Time, bool) {
+	lo, hi := path[0].NotBefore, path[0].NotAfter
+	for _, c := range path[1:] {
+		if c.NotBefore.After(lo) {
+			lo = c.NotBefore
+		}
+		if c.NotAfter.Before(hi) {
+			hi = c.NotAfter
+		}
+	}
+	switch {
+	case lo.After(hi):
+		return time.Time{}, false
+	case now.Before(lo):
+		return lo, true
+	case now.After(hi):
+		return hi, true
+	}
+	return now, true
+}
+
+func shortest(chains [][]*x509.Certificate) []*x509.Certificate {
+	best := chains[0]
+	for _, c := range chains[1:] {
+		if len(c) < len(best) {
+			best = c
+		}
+	}
+	return clone(best)
+}
+
+func clone(p []*x509.Certificate) []*x509.Certificate {
+	return append(make([]*x509.Certificate, 0, len(p)+2), p...)
+}
+
+func contains(path []*x509.Certificate, c *x509.Certificate) bool {
+	for _, p := range path {
+		if p.Equal(c) {
+			return true
+		}
+	}
+	return false
+}
+
+func dnOf(raw []byte) string { return certfmt.DN(raw) }
