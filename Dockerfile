@@ -14,3 +14,5 @@ USER nonroot:nonroot
 # 8443: the quick-start HTTPS listener; 9901: the admin listener.
 EXPOSE 8443 9901
 ENTRYPOINT ["/usr/local/bin/edge"]
+# Quick start reachable through a published port: docker run -p 8443:8443 edge
+CMD ["--address", "0.0.0.0"]

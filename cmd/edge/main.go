@@ -28,7 +28,8 @@ const (
 const usage = `edge: an offline AWS ALB mutual-TLS front door
 
 usage:
-  edge [--port N]         quick start: dev PKI in ./.edge, verify mode on 127.0.0.1:8443
+  edge [--port N] [--address IP]
+                          quick start: dev PKI in ./.edge, verify mode on 127.0.0.1:8443
   edge serve -c FILE      serve the configuration in FILE until SIGINT/SIGTERM
   edge check -c FILE      validate FILE and every file it references
   edge version            print version information

@@ -111,7 +111,7 @@ func listenerURL(l *server.Listener, a net.Addr) string {
 		scheme = "http"
 	}
 	host := l.Address
-	if host == "127.0.0.1" && l.DevCertificate {
+	if l.DevCertificate && (host == "127.0.0.1" || host == "0.0.0.0" || host == "::") {
 		host = "localhost" // the dev certificate names localhost
 	}
 	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(a.(*net.TCPAddr).Port)) + "/"
@@ -158,6 +158,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 func quickstart(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("edge", stderr)
 	port := fs.Int("port", 8443, "port of the quick-start listener (0 picks a free one)")
+	address := fs.String("address", "127.0.0.1", "bind address of the quick-start listener (0.0.0.0 in a container)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -183,6 +184,7 @@ func quickstart(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	cfg.Dir = wd
 	cfg.Listeners[0].Port = port
+	cfg.Listeners[0].Address = *address
 	verb := "reusing"
 	if dev.Created {
 		verb = "created"

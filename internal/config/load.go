@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -77,7 +79,7 @@ func Parse(data []byte, file string) (*Config, error) {
 	c := &Config{File: file, Dir: filepath.Dir(file), lines: map[string]int{}}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, Problems{{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}}
+		return nil, yamlProblems(file, err)
 	}
 	if len(root.Content) == 0 {
 		return nil, Problems{{File: file, Msg: "the configuration is empty"}}
@@ -89,12 +91,33 @@ func Parse(data []byte, file string) (*Config, error) {
 		return nil, ps
 	}
 	if err := doc.Decode(c); err != nil {
-		return nil, Problems{{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}}
+		return nil, yamlProblems(file, err)
 	}
 	if ps := c.Validate(); len(ps) > 0 {
 		return nil, ps
 	}
 	return c, nil
+}
+
+// yamlLine matches the "line N: " yaml.v3 puts before its messages.
+var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// yamlProblems turns a yaml.v3 error into file:line problems.
+func yamlProblems(file string, err error) Problems {
+	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	if te, ok := err.(*yaml.TypeError); ok {
+		msgs = te.Errors
+	}
+	var ps Problems
+	for _, m := range msgs {
+		p := Problem{File: file, Msg: m}
+		if sm := yamlLine.FindStringSubmatch(m); sm != nil {
+			p.Line, _ = strconv.Atoi(sm[1])
+			p.Msg = sm[2]
+		}
+		ps = append(ps, p)
+	}
+	return ps
 }
 
 // Line returns the line of the key at path ("listeners[0].port"), or of

@@ -402,4 +402,3 @@ func RelPath(p string) string {
 	}
 	return p
 }
-

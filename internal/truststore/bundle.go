@@ -66,6 +66,7 @@ func ParseBundle(data []byte) ([]*x509.Certificate, error) {
 		problems  []BundleProblem
 		certs     []*x509.Certificate
 		inBlock   bool
+		skipUntil string // END line of a non-certificate block being skipped
 		blockLine int
 		b64       bytes.Buffer
 		index     int
@@ -82,6 +83,12 @@ func ParseBundle(data []byte) ([]*x509.Certificate, error) {
 		line = strings.TrimSuffix(line, "\r")
 		if strings.TrimSpace(line) == "" {
 			add(n, 0, "blank line (ALB rejects bundles that contain blank lines)")
+			continue
+		}
+		if skipUntil != "" {
+			if line == skipUntil {
+				skipUntil = ""
+			}
 			continue
 		}
 		if inBlock {
@@ -105,6 +112,7 @@ func ParseBundle(data []byte) ([]*x509.Certificate, error) {
 			inBlock, blockLine = true, n
 		case strings.HasPrefix(line, "-----BEGIN "):
 			add(n, 0, "PEM block %q is not allowed; a bundle holds only CERTIFICATE blocks", strings.Trim(line, "-"))
+			skipUntil = "-----END " + strings.TrimPrefix(line, "-----BEGIN ")
 		case line[0] == '#':
 			if strings.Contains(line, "-") {
 				add(n, 0, "comment contains '-' (ALB allows '#' comments only without '-')")
