@@ -70,7 +70,7 @@ func TestAsyncKeepsEveryLineInOrder(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
-func (failWriter) Close() error                { return nil }
+func (failWriter) Close() error              { return nil }
 
 func TestAsyncCountsLostLines(t *testing.T) {
 	a := logfmt.NewAsync(failWriter{})

@@ -123,4 +123,3 @@ func FuzzParseBundle(f *testing.F) {
 		}
 	})
 }
-
