@@ -32,7 +32,7 @@ type edge struct {
 	roots   *x509.CertPool // trusts the server certificate
 	// serverRootPEM is the same root as PEM, for curl and openssl.
 	serverRootPEM []byte
-	stopped bool
+	stopped       bool
 }
 
 // listenerYAML fills a listener entry; the fields are inserted verbatim.
@@ -584,4 +584,3 @@ func TestHTTPListenerLogsDashes(t *testing.T) {
 		"tls_verify_status": "-", "tls_keyexchange": "-", "listener_port": e.port(),
 	})
 }
-
