@@ -25,7 +25,7 @@ import (
 
 // edge is one running edge server under test.
 type edge struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *server.Server
 	addr    string // host:port of listener 0
 	connLog string
@@ -46,7 +46,7 @@ type listenerYAML struct {
 
 // startEdge writes a configuration around the seed trust store and the
 // listener, builds it and starts it on 127.0.0.1:0.
-func startEdge(t *testing.T, seed *testutil.Seed, l listenerYAML) *edge {
+func startEdge(t testing.TB, seed *testutil.Seed, l listenerYAML) *edge {
 	t.Helper()
 	dir := t.TempDir()
 	serverCA := testutil.Root(t, "server root")

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/x509/pkix"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"edge/internal/pki"
+	"edge/internal/testutil"
+)
+
+var edgeBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "edge-bin")
+	if err != nil {
+		panic(err)
+	}
+	edgeBin = filepath.Join(dir, "edge")
+	if out, err := exec.Command("go", "build", "-o", edgeBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building edge: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func runEdge(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(edgeBin, args...)
+	cmd.Dir = dir
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return o.String(), e.String(), ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), 0
+}
+
+// checkFixture writes a valid configuration with its PKI into dir and
+// returns the file names it used.
+func checkFixture(t *testing.T, dir string) {
+	t.Helper()
+	seed := testutil.NewSeed(t)
+	leaf := testutil.Client(t, seed.B, pki.Options{Subject: pkix.Name{CommonName: "leaf"}})
+	testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), pki.CertPEM(seed.A.Cert, seed.B.Cert))
+	testutil.WriteFile(t, filepath.Join(dir, "leaf.pem"), pki.CertPEM(leaf.Cert))
+	srv, err := seed.B.IssueServer(pki.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Save(dir, "server", false); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := pki.NewKey(pki.P256)
+	otherPEM, _ := pki.KeyPEM(other)
+	testutil.WriteFile(t, filepath.Join(dir, "other.key"), otherPEM)
+	testutil.WriteFile(t, filepath.Join(dir, "edge.yaml"), []byte(validConfig))
+}
+
+const validConfig = `name: my-alb
+logs:
+  connection: file:logs/conn.log
+trust_stores:
+  - name: store
+    ca_certificates_bundle: bundle.pem
+listeners:
+  - port: 18443
+    ssl_policy: ELBSecurityPolicy-TLS13-1-2-2021-06
+    certificates:
+      - certificate: server.pem
+        private_key: server.key
+    mutual_authentication:
+      mode: verify
+      trust_store: store
+    default_actions:
+      - type: fixed-response
+        fixed_response_config: {status_code: "200", content_type: text/plain, message_body: ok}
+`
+
+func TestCheckValid(t *testing.T) {
+	dir := t.TempDir()
+	checkFixture(t, dir)
+	out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{"edge.yaml: valid", "trust store store: NumberOfCaCertificates=2 TotalRevokedEntries=0", "listener 0: HTTPS 127.0.0.1:18443", "ssl policy ELBSecurityPolicy-TLS13-1-2-2021-06: TLSv1.2-TLSv1.3", "mutual authentication: verify"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "logs")); err == nil {
+		t.Error("check created the log directory; it must change nothing")
+	}
+}
+
+func TestCheckBrokenInputs(t *testing.T) {
+	cases := []struct {
+		name   string
+		break_ func(t *testing.T, dir string)
+		want   []string // regexps, one per expected stderr line
+	}{
+		{"blank line in bundle", func(t *testing.T, dir string) {
+			b, _ := os.ReadFile(filepath.Join(dir, "bundle.pem"))
+			i := bytes.Index(b, []byte("-----END CERTIFICATE-----\n")) + len("-----END CERTIFICATE-----\n")
+			testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), append(append(append([]byte{}, b[:i]...), '\n'), b[i:]...))
+		}, []string{`^.*bundle\.pem:\d+: InvalidCaCertificatesBundle: blank line .*trust_stores\[0\]\.ca_certificates_bundle at edge\.yaml:6`}},
+		{"non-CA certificate in bundle", func(t *testing.T, dir string) {
+			b, _ := os.ReadFile(filepath.Join(dir, "bundle.pem"))
+			l, _ := os.ReadFile(filepath.Join(dir, "leaf.pem"))
+			testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), append(b, l...))
+		}, []string{`bundle\.pem:\d+: InvalidCaCertificatesBundle: certificate #3: "CN=leaf" is not a CA certificate`}},
+		{"wrong key for certificate", func(t *testing.T, dir string) {
+			edit(t, dir, "private_key: server.key", "private_key: other.key")
+		}, []string{`other\.key: the private key does not match the certificate in .*server\.pem \(listeners\[0\]\.certificates\[0\]\.private_key at edge\.yaml:12\)`}},
+		{"unknown policy", func(t *testing.T, dir string) {
+			edit(t, dir, "ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-2021-07")
+		}, []string{`^edge\.yaml:9: listeners\[0\]\.ssl_policy: unknown security policy "ELBSecurityPolicy-TLS13-1-2-2021-07"; did you mean "ELBSecurityPolicy-TLS13-1-2-2021-06"\?$`}},
+		{"unknown key", func(t *testing.T, dir string) {
+			edit(t, dir, "    ssl_policy:", "    security_policy:")
+		}, []string{`^edge\.yaml:9: unknown key "security_policy" in listeners\[0\]`}},
+		{"missing file", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "bundle.pem"))
+		}, []string{`bundle\.pem: cannot read the CA bundle: no such file or directory \(trust_stores\[0\]\.ca_certificates_bundle at edge\.yaml:6\)`}},
+		{"all at once", func(t *testing.T, dir string) {
+			edit(t, dir, "private_key: server.key", "private_key: other.key")
+			edit(t, dir, "ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-2021-07")
+			b, _ := os.ReadFile(filepath.Join(dir, "bundle.pem"))
+			l, _ := os.ReadFile(filepath.Join(dir, "leaf.pem"))
+			testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), append(append(b, '\n'), l...))
+		}, []string{`bundle\.pem:\d+: InvalidCaCertificatesBundle: blank line`, `bundle\.pem:\d+: InvalidCaCertificatesBundle: certificate #3`, `edge\.yaml:9: listeners\[0\]\.ssl_policy: unknown security policy`, `other\.key: the private key does not match`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			checkFixture(t, dir)
+			tc.break_(t, dir)
+			out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml")
+			if code != 1 {
+				t.Fatalf("exit %d; want 1\nstdout: %s\nstderr: %s", code, out, errOut)
+			}
+			lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+			if len(lines) != len(tc.want) {
+				t.Fatalf("got %d lines; want %d:\n%s", len(lines), len(tc.want), errOut)
+			}
+			for i, w := range tc.want {
+				if !regexp.MustCompile(w).MatchString(lines[i]) {
+					t.Errorf("line %d = %q; want it to match %s", i, lines[i], w)
+				}
+			}
+			if strings.Contains(errOut, "panic") || strings.Contains(errOut, "goroutine") {
+				t.Errorf("stack trace on user error:\n%s", errOut)
+			}
+		})
+	}
+}
+
+func edit(t *testing.T, dir, old, new string) {
+	t.Helper()
+	p := filepath.Join(dir, "edge.yaml")
+	b, _ := os.ReadFile(p)
+	if !bytes.Contains(b, []byte(old)) {
+		t.Fatalf("edge.yaml has no %q", old)
+	}
+	testutil.WriteFile(t, p, bytes.Replace(b, []byte(old), []byte(new), 1))
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"frobnicate"}, {"check"}, {"serve"}, {"serve", "-c"}, {"--no-such-flag"}} {
+		if _, _, code := runEdge(t, t.TempDir(), args...); code != 2 {
+			t.Errorf("edge %v: exit %d; want 2", args, code)
+		}
+	}
+	if _, _, code := runEdge(t, t.TempDir(), "check", "-c", "missing.yaml"); code != 1 {
+		t.Errorf("check of a missing file: exit %d; want 1", code)
+	}
+}
+
+// The quick start: bare edge in an empty directory creates the dev PKI,
+// serves, and the curl command it prints returns the fixed response.
+func TestQuickStart(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl is not installed (.ci/run installs it)")
+	}
+	_ = curl
+	dir := t.TempDir()
+	for run, wantVerb := range []string{"created", "reusing"} {
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		cmd := exec.CommandContext(ctx, edgeBin, "--port", "0")
+		cmd.Dir = dir
+		stderr, _ := cmd.StderrPipe()
+		var stdout bytes.Buffer
+		cmd.Stdout = &stdout
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var curlCmd, banner string
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.HasPrefix(line, "edge is ready") {
+				banner = line
+			}
+			if c, ok := strings.CutPrefix(strings.TrimSpace(line), "curl "); ok {
+				curlCmd = "curl " + c
+				break
+			}
+		}
+		ready := time.Since(start)
+		if curlCmd == "" {
+			cancel()
+			t.Fatalf("run %d: no curl command printed", run)
+		}
+		go io.Copy(io.Discard, stderr)
+		t.Logf("run %d: ready after %v", run, ready.Round(time.Millisecond))
+		if !strings.Contains(banner, wantVerb) {
+			t.Errorf("run %d: banner %q; want it to say %q", run, banner, wantVerb)
+		}
+		sh := exec.Command("sh", "-c", curlCmd+" -sS")
+		sh.Dir = dir
+		out, err := sh.CombinedOutput()
+		if err != nil || !strings.HasPrefix(string(out), "Hello from edge") {
+			t.Errorf("run %d: %s\n-> %v %q", run, curlCmd, err, out)
+		}
+		cmd.Process.Signal(syscall.SIGINT)
+		err = cmd.Wait()
+		cancel()
+		if err != nil {
+			t.Errorf("run %d: exit after SIGINT: %v", run, err)
+		}
+		if !strings.Contains(stdout.String(), " Success TID_") {
+			t.Errorf("run %d: stdout has no Success connection-log line:\n%s", run, stdout.String())
+		}
+	}
+	for _, f := range []string{"root.pem", "bundle.pem", "server.pem", "client.pem", "client.key", "client.p12"} {
+		if _, err := os.Stat(filepath.Join(dir, ".edge", f)); err != nil {
+			t.Errorf("dev PKI lacks %s", f)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, ".edge", "client.key")); err == nil && fi.Mode().Perm() != 0o600 {
+		t.Errorf("client.key mode %v; want 0600", fi.Mode().Perm())
+	}
+}
