@@ -133,6 +133,22 @@ func (e *edge) lines() []string {
 	return strings.Split(s, "\n")
 }
 
+// byPort returns the connection-log lines keyed by client port. Lines are
+// written when each handshake ends, so a failed handshake's line can land
+// after the next connection's: tests match lines by port, not by order.
+func (e *edge) byPort() map[string]string {
+	e.t.Helper()
+	out := map[string]string{}
+	for _, l := range e.lines() {
+		f := testutil.ParseConnLine(l)
+		if f == nil {
+			e.t.Fatalf("not a connection-log line: %q", l)
+		}
+		out[f["client_port"]] = l
+	}
+	return out
+}
+
 func (e *edge) port() string {
 	_, p, _ := net.SplitHostPort(e.addr)
 	return p
@@ -270,9 +286,9 @@ func TestVerifyModeSeedChains(t *testing.T) {
 		t.Fatal("no certificate: request succeeded; want the handshake to fail")
 	}
 
-	lines := e.lines()
+	lines := e.byPort()
 	if len(lines) != 4 {
-		t.Fatalf("got %d connection-log lines; want 4:\n%s", len(lines), strings.Join(lines, "\n"))
+		t.Fatalf("got %d connection-log lines; want 4:\n%v", len(lines), lines)
 	}
 	base := func(port string) map[string]string {
 		// The default policy, ELBSecurityPolicy-2016-08, stops at TLS 1.2.
@@ -280,20 +296,20 @@ func TestVerifyModeSeedChains(t *testing.T) {
 	}
 	m := certFields(seed.C, base(portC))
 	m["tls_verify_status"], m["tls_keyexchange"] = "Success", "x25519"
-	checkLine(t, lines[0], m)
-	if f := testutil.ParseConnLine(lines[0]); f["tls_handshake_latency"] == "-" {
+	checkLine(t, lines[portC], m)
+	if f := testutil.ParseConnLine(lines[portC]); f["tls_handshake_latency"] == "-" {
 		t.Errorf("successful handshake logged latency %q", f["tls_handshake_latency"])
 	}
 	m = certFields(seed.E, base(portE))
 	m["tls_verify_status"] = "Success"
-	checkLine(t, lines[1], m)
+	checkLine(t, lines[portE], m)
 	m = certFields(seed.H, base(portH))
 	m["tls_verify_status"], m["tls_handshake_latency"] = "Failed:ClientCertUntrusted", "-"
-	checkLine(t, lines[2], m)
+	checkLine(t, lines[portH], m)
 	m = base(portNone)
 	m["leaf_client_cert_subject"], m["leaf_client_cert_validity"], m["leaf_client_cert_serial_number"] = "-", "-", "-"
 	m["tls_verify_status"], m["tls_handshake_latency"] = "Failed:UnmappedConnectionError", "-"
-	checkLine(t, lines[3], m)
+	checkLine(t, lines[portNone], m)
 }
 
 func TestVerifyModeFailureClasses(t *testing.T) {
@@ -321,18 +337,20 @@ func TestVerifyModeFailureClasses(t *testing.T) {
 		{"depth 5", deep, nil, "Failed:ClientCertMaxChainDepthExceeded"},
 		{"100 KB chain", huge, hugeChain, "Failed:ClientCertMaxSizeExceeded"},
 	}
-	for _, c := range cases {
-		if _, _, _, err := e.get(e.clientTLS(c.is, c.chain)); err == nil {
+	ports := make([]string, len(cases))
+	for i, c := range cases {
+		var err error
+		if _, _, ports[i], err = e.get(e.clientTLS(c.is, c.chain)); err == nil {
 			t.Errorf("%s: request succeeded; want the handshake to fail", c.name)
 		}
 	}
-	lines := e.lines()
+	lines := e.byPort()
 	if len(lines) != len(cases) {
 		t.Fatalf("got %d lines; want %d", len(lines), len(cases))
 	}
 	for i, c := range cases {
 		m := certFields(c.is, map[string]string{"tls_verify_status": c.want, "tls_handshake_latency": "-"})
-		checkLine(t, lines[i], m)
+		checkLine(t, lines[ports[i]], m)
 	}
 }
 
@@ -353,18 +371,20 @@ func TestIgnoreClientCertificateExpiry(t *testing.T) {
 func TestPassthroughForwardsUntrustedChain(t *testing.T) {
 	seed := testutil.NewSeed(t)
 	e := startEdge(t, seed, listenerYAML{mtls: "{mode: passthrough}"})
-	if code, _, _, err := e.get(e.clientTLS(seed.H, nil)); err != nil || code != 200 {
+	code, _, portH, err := e.get(e.clientTLS(seed.H, nil))
+	if err != nil || code != 200 {
 		t.Fatalf("passthrough with F-G-H: %d %v; want 200", code, err)
 	}
-	if code, _, _, err := e.get(e.clientTLS(nil, nil)); err != nil || code != 200 {
+	code, _, portNone, err := e.get(e.clientTLS(nil, nil))
+	if err != nil || code != 200 {
 		t.Fatalf("passthrough without a certificate: %d %v; want 200", code, err)
 	}
-	lines := e.lines()
+	lines := e.byPort()
 	if len(lines) != 2 {
 		t.Fatalf("got %d lines; want 2", len(lines))
 	}
-	checkLine(t, lines[0], certFields(seed.H, map[string]string{"tls_verify_status": "Success"}))
-	checkLine(t, lines[1], map[string]string{"leaf_client_cert_subject": "-", "tls_verify_status": "Success"})
+	checkLine(t, lines[portH], certFields(seed.H, map[string]string{"tls_verify_status": "Success"}))
+	checkLine(t, lines[portNone], map[string]string{"leaf_client_cert_subject": "-", "tls_verify_status": "Success"})
 }
 
 // In off mode no CertificateRequest is sent: a Go client's
@@ -435,23 +455,25 @@ func TestPolicyRefusesOldProtocol(t *testing.T) {
 	e := startEdge(t, seed, listenerYAML{policy: "ELBSecurityPolicy-TLS13-1-2-2021-06", mtls: verifyMTLS})
 	cfg := e.clientTLS(seed.C, nil)
 	cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS10, tls.VersionTLS11
-	if _, _, _, err := e.get(cfg); err == nil {
+	_, _, port11, err := e.get(cfg)
+	if err == nil {
 		t.Fatal("TLS 1.1 client accepted by a TLS 1.2+ policy")
 	}
 	cfg = e.clientTLS(seed.C, nil)
 	cfg.MaxVersion = tls.VersionTLS12
-	if code, _, _, err := e.get(cfg); err != nil || code != 200 {
+	code, _, port12, err := e.get(cfg)
+	if err != nil || code != 200 {
 		t.Fatalf("TLS 1.2 client: %d %v", code, err)
 	}
-	lines := e.lines()
+	lines := e.byPort()
 	if len(lines) != 2 {
 		t.Fatalf("got %d lines; want 2", len(lines))
 	}
-	checkLine(t, lines[0], map[string]string{
+	checkLine(t, lines[port11], map[string]string{
 		"tls_protocol": "-", "tls_cipher": "-", "tls_handshake_latency": "-", "leaf_client_cert_subject": "-",
 		"leaf_client_cert_validity": "-", "leaf_client_cert_serial_number": "-", "tls_verify_status": "Failed:UnmappedConnectionError", "tls_keyexchange": "-",
 	})
-	checkLine(t, lines[1], certFields(seed.C, map[string]string{"tls_protocol": "TLSv1.2", "tls_cipher": "ECDHE-ECDSA-AES128-GCM-SHA256", "tls_verify_status": "Success", "tls_keyexchange": "x25519"}))
+	checkLine(t, lines[port12], certFields(seed.C, map[string]string{"tls_protocol": "TLSv1.2", "tls_cipher": "ECDHE-ECDSA-AES128-GCM-SHA256", "tls_verify_status": "Success", "tls_keyexchange": "x25519"}))
 }
 
 // Key exchange follows the policy: classic groups on ordinary policies,
