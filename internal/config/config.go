@@ -52,6 +52,13 @@ type TrustStore struct {
 	// Revocations are CRL files (PEM or DER); revocation ids count from 1
 	// in this order.
 	Revocations []string `yaml:"revocations"`
+	// RevocationCheck is alb (default: CRLs apply to certificates whose
+	// issuer signed them) or strict (RFC 5280: every certificate needs a
+	// current CRL; scope, indirect and delta CRLs are honoured).
+	RevocationCheck string `yaml:"revocation_check"`
+	// MaxRevocationEntries caps the CRL entries of the store. Default:
+	// ALB's quota of 500,000; raise it for scale tests.
+	MaxRevocationEntries int `yaml:"max_revocation_entries"`
 }
 
 // TargetGroup is a set of targets to forward to.

@@ -60,6 +60,14 @@ func (c *Config) Validate() Problems {
 		if ts.CACertificatesBundle == "" {
 			add(p, "ca_certificates_bundle is required")
 		}
+		switch ts.RevocationCheck {
+		case "", "alb", "strict":
+		default:
+			add(p+".revocation_check", "%q is not a revocation check (want alb or strict)", ts.RevocationCheck)
+		}
+		if ts.MaxRevocationEntries < 0 {
+			add(p+".max_revocation_entries", "must not be negative")
+		}
 	}
 
 	if len(c.Listeners) == 0 {

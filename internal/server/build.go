@@ -36,6 +36,8 @@ type Options struct {
 	// Now pins the client-certificate verification time; nil means the
 	// clock. Tests use it.
 	Now func() time.Time
+	// RevocationIDs numbers CRLs across reloads; nil numbers from 1.
+	RevocationIDs *truststore.RevocationIDs
 }
 
 // Snapshot is a fully built configuration. Nothing in it changes after
@@ -192,6 +194,10 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 	for j, r := range ts.Revocations {
 		rp := fmt.Sprintf("%s.revocations[%d]", p, j)
 		path := b.cfg.Path(r)
+		if fi, err := os.Stat(path); err == nil && fi.Size() > truststore.MaxRevocationFileSize {
+			b.file(path, 0, rp, "%v: the CRL file is %d bytes; ALB allows at most 50 MB", truststore.ErrInvalidRevocationContent, fi.Size())
+			continue
+		}
 		data, err := os.ReadFile(path)
 		if err != nil {
 			b.file(path, 0, rp, "cannot read the CRL: %v", unwrapPath(err))
@@ -205,11 +211,18 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 		if !isPEM {
 			b.snap.Notes = append(b.snap.Notes, fmt.Sprintf("%s: DER CRL accepted; ALB itself takes PEM only (openssl crl -inform DER -outform PEM)", path))
 		}
-		crls = append(crls, truststore.RevocationInput{Source: path, List: l})
+		crls = append(crls, truststore.RevocationInput{Source: path, List: l, Digest: sha256.Sum256(data)})
 	}
-	store, err := truststore.New(ts.Name, cas, crls)
+	mode, _ := truststore.ParseRevocationMode(ts.RevocationCheck) // validated already
+	store, err := truststore.New(ts.Name, cas, crls, truststore.Options{
+		Revocation:           mode,
+		MaxRevocationEntries: ts.MaxRevocationEntries,
+		IDs:                  b.opts.RevocationIDs,
+	})
 	if err != nil {
-		b.at(p+".revocations", "%v", err)
+		for _, e := range unjoin(err) {
+			b.at(p+".revocations", "%v", e)
+		}
 		return
 	}
 	now := time.Now()
@@ -380,6 +393,14 @@ func (b *builder) devCertificate(lc *config.Listener, p string) []tls.Certificat
 		return nil
 	}
 	return []tls.Certificate{is.TLSCertificate()}
+}
+
+// unjoin splits an errors.Join error into its parts.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 func unwrapPath(err error) error {

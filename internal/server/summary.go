@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"edge/internal/certfmt"
 	"edge/internal/tlsterm"
@@ -19,12 +20,12 @@ func (s *Snapshot) WriteSummary(w io.Writer) {
 		if st == nil {
 			continue
 		}
-		fmt.Fprintf(w, "trust store %s: NumberOfCaCertificates=%d TotalRevokedEntries=%d\n", st.Name, len(st.CAs), st.TotalRevokedEntries())
+		fmt.Fprintf(w, "trust store %s: NumberOfCaCertificates=%d TotalRevokedEntries=%d revocation_check=%s\n", st.Name, len(st.CAs), st.TotalRevokedEntries(), st.Mode)
 		for i, c := range st.CAs {
 			fmt.Fprintf(w, "  CA #%d %q, serial %s, expires %s\n", i+1, certfmt.DN(c.RawSubject), certfmt.Serial(c), c.NotAfter.UTC().Format("2006-01-02"))
 		}
 		for _, c := range st.CRLs {
-			fmt.Fprintf(w, "  revocation %d: %s, issuer %q, NumberOfRevokedEntries=%d\n", c.ID, c.Source, certfmt.DN(c.List.RawIssuer), c.NumberOfRevokedEntries())
+			fmt.Fprintf(w, "  RevocationId=%d %s issuer %q NumberOfRevokedEntries=%d nextUpdate %s\n", c.ID, c.Source, certfmt.DN(c.List.RawIssuer), c.NumberOfRevokedEntries(), c.List.NextUpdate.UTC().Format(time.RFC3339))
 		}
 	}
 	for _, l := range s.Listeners {

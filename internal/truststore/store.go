@@ -2,9 +2,10 @@ package truststore
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -18,26 +19,33 @@ type Store struct {
 	// CRLs in load order; CRLs[i].ID is its revocation id.
 	CRLs []*CRL
 
+	// Mode is the revocation_check setting.
+	Mode RevocationMode
+
 	pool      *x509.CertPool
 	bySubject map[string][]*x509.Certificate
-	// revoked maps an issuer (name and key) to the serials its CRLs revoke,
-	// built once at load so a lookup costs the same for 10 or 10^6 entries.
-	revoked map[string]map[string]*CRL
+	// bySigner maps a signing CA (name and key) to its CRLs; each CRL
+	// indexes its serials at load, so a lookup costs the same for 10 or
+	// 10^6 entries.
+	bySigner map[string][]*CRL
 }
 
 // CRL is one certificate revocation list of a trust store.
 type CRL struct {
-	// ID is the revocation id: 1, 2, 3... in load order.
+	// ID is the revocation id: 1, 2, 3... in load order, never reused
+	// while edge runs (see RevocationIDs).
 	ID int64
 	// Source names where the CRL came from (a file path), for messages.
 	Source string
-	List   *x509.RevocationList
-	// Issuer is the trust-store CA that signed the list.
+	List   *RevocationList
+	// Issuer is the trust-store CA that signed the list; nil in strict
+	// mode for a CRL signed by a CA outside the bundle, which is then
+	// verified against the client's chain at handshake time.
 	Issuer *x509.Certificate
 }
 
 // NumberOfRevokedEntries is the entry count ALB reports for the CRL.
-func (c *CRL) NumberOfRevokedEntries() int { return len(c.List.RevokedCertificateEntries) }
+func (c *CRL) NumberOfRevokedEntries() int { return c.List.Entries }
 
 // TotalRevokedEntries sums the entries of every CRL, as DescribeTrustStores does.
 func (s *Store) TotalRevokedEntries() int {
@@ -55,46 +63,124 @@ func (s *Store) Pool() *x509.CertPool { return s.pool }
 // RevocationInput is a parsed CRL waiting to be added to a store.
 type RevocationInput struct {
 	Source string
-	List   *x509.RevocationList
+	List   *RevocationList
+	// Digest identifies the CRL's content, so an unchanged CRL keeps its
+	// revocation id across reloads.
+	Digest [32]byte
+}
+
+// RevocationMode chooses how revocation is checked.
+type RevocationMode uint8
+
+const (
+	// RevocationALB checks, as ALB does, the leaf and every intermediate
+	// against the CRLs their issuer signed, when there are any.
+	RevocationALB RevocationMode = iota
+	// RevocationStrict follows RFC 5280: every certificate of the path
+	// needs a current CRL in scope, and CRL scope, indirect CRLs and
+	// delta CRLs are honoured.
+	RevocationStrict
+)
+
+func (m RevocationMode) String() string {
+	if m == RevocationStrict {
+		return "strict"
+	}
+	return "alb"
+}
+
+// ParseRevocationMode parses "alb" or "strict"; empty means alb.
+func ParseRevocationMode(s string) (RevocationMode, error) {
+	switch s {
+	case "", "alb":
+		return RevocationALB, nil
+	case "strict":
+		return RevocationStrict, nil
+	}
+	return RevocationALB, fmt.Errorf("unknown revocation check %q (want alb or strict)", s)
+}
+
+// ALB's trust-store revocation quotas.
+const (
+	MaxRevocationLists       = 30
+	MaxRevocationEntries     = 500_000
+	MaxRevocationFileSize    = 50 << 20
+	ErrTooManyEntriesCode    = "TooManyTrustStoreRevocationEntries"
+	errInvalidRevocationCode = "InvalidRevocationContent"
+)
+
+// Options adjust how a store is built.
+type Options struct {
+	Revocation RevocationMode
+	// MaxRevocationEntries caps the store's total CRL entries; 0 means
+	// ALB's 500,000. Scale tests lift it.
+	MaxRevocationEntries int
+	// IDs numbers revocations across reloads; nil numbers from 1.
+	IDs *RevocationIDs
 }
 
 // ErrInvalidRevocationContent is ALB's error for a CRL it cannot use.
-var ErrInvalidRevocationContent = errors.New("InvalidRevocationContent")
+var ErrInvalidRevocationContent = errors.New(errInvalidRevocationCode)
 
-// New builds a Store from bundle certificates and CRLs. Each CRL must be
-// signed by a CA of the bundle; otherwise the error wraps
-// ErrInvalidRevocationContent and names the CRL's Source.
-func New(name string, cas []*x509.Certificate, crls []RevocationInput) (*Store, error) {
+// New builds a Store from bundle certificates and CRLs. In alb mode each
+// CRL must be signed by a CA of the bundle; otherwise the error wraps
+// ErrInvalidRevocationContent and names the CRL's Source. ALB's quotas on
+// CRL count and entries are enforced.
+func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options) (*Store, error) {
 	s := &Store{
 		Name:      name,
 		CAs:       cas,
+		Mode:      o.Revocation,
 		pool:      x509.NewCertPool(),
 		bySubject: make(map[string][]*x509.Certificate, len(cas)),
-		revoked:   make(map[string]map[string]*CRL),
+		bySigner:  make(map[string][]*CRL),
 	}
 	for _, c := range cas {
 		s.pool.AddCert(c)
 		s.bySubject[string(c.RawSubject)] = append(s.bySubject[string(c.RawSubject)], c)
 	}
 	var errs []error
+	if len(crls) > MaxRevocationLists {
+		errs = append(errs, fmt.Errorf("%s: trust store %s has %d revocation lists; ALB allows at most %d", ErrTooManyEntriesCode, name, len(crls), MaxRevocationLists))
+	}
+	limit := o.MaxRevocationEntries
+	if limit == 0 {
+		limit = MaxRevocationEntries
+	}
+	total := 0
+	for _, in := range crls {
+		total += in.List.Entries
+	}
+	if total > limit {
+		errs = append(errs, fmt.Errorf("%s: trust store %s has %d revocation entries; the limit is %d (ALB's quota; max_revocation_entries lifts it)", ErrTooManyEntriesCode, name, total, limit))
+	}
+	ids := o.IDs
+	if ids == nil {
+		ids = NewRevocationIDs()
+	}
+	keys := make([]string, len(crls))
+	for i, in := range crls {
+		keys[i] = in.Source + "\x00" + string(in.Digest[:])
+	}
+	assigned := ids.assign(name, keys)
 	for i, in := range crls {
 		issuer := s.crlIssuer(in.List)
-		if issuer == nil {
-			errs = append(errs, fmt.Errorf("%w: %s: CRL issued by %q is not signed by a CA certificate of trust store %s",
+		if issuer == nil && s.Mode == RevocationALB {
+			errs = append(errs, fmt.Errorf("%w: %s: the CRL issued by %q is not signed by a CA certificate of trust store %s",
 				ErrInvalidRevocationContent, in.Source, dnOf(in.List.RawIssuer), name))
 			continue
 		}
-		crl := &CRL{ID: int64(i + 1), Source: in.Source, List: in.List, Issuer: issuer}
+		if len(in.List.UnhandledCritical) > 0 && s.Mode == RevocationALB {
+			errs = append(errs, fmt.Errorf("%w: %s: unsupported critical %s", ErrInvalidRevocationContent, in.Source, strings.Join(in.List.UnhandledCritical, ", ")))
+			continue
+		}
+		crl := &CRL{ID: assigned[i], Source: in.Source, List: in.List, Issuer: issuer}
+		if issuer != nil {
+			in.List.release()
+			key := issuerKey(issuer)
+			s.bySigner[key] = append(s.bySigner[key], crl)
+		}
 		s.CRLs = append(s.CRLs, crl)
-		key := issuerKey(issuer)
-		m := s.revoked[key]
-		if m == nil {
-			m = make(map[string]*CRL, len(in.List.RevokedCertificateEntries))
-			s.revoked[key] = m
-		}
-		for _, e := range in.List.RevokedCertificateEntries {
-			m[string(e.SerialNumber.Bytes())] = crl
-		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -102,7 +188,7 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput) (*Store, 
 	return s, nil
 }
 
-func (s *Store) crlIssuer(l *x509.RevocationList) *x509.Certificate {
+func (s *Store) crlIssuer(l *RevocationList) *x509.Certificate {
 	for _, ca := range s.bySubject[string(l.RawIssuer)] {
 		if l.CheckSignatureFrom(ca) == nil {
 			return ca
@@ -117,37 +203,42 @@ func issuerKey(c *x509.Certificate) string {
 	return string(c.RawSubject) + "\x00" + string(c.RawSubjectPublicKeyInfo)
 }
 
-// revokedBy returns the CRL that revokes c, issued by issuer, or nil.
-func (s *Store) revokedBy(c, issuer *x509.Certificate) *CRL {
-	if len(s.revoked) == 0 {
-		return nil
-	}
-	m := s.revoked[issuerKey(issuer)]
-	if m == nil {
-		return nil
-	}
-	return m[string(c.SerialNumber.Bytes())]
-}
-
-// ParseCRL reads a CRL in PEM ("X509 CRL") or DER form. isPEM reports which
-// it was: ALB itself accepts only PEM.
-func ParseCRL(data []byte) (l *x509.RevocationList, isPEM bool, err error) {
-	der := data
-	if b, _ := pem.Decode(data); b != nil {
-		if b.Type != "X509 CRL" {
-			return nil, true, fmt.Errorf("%w: PEM block is %q, want \"X509 CRL\"", ErrInvalidRevocationContent, b.Type)
-		}
-		der, isPEM = b.Bytes, true
-	}
-	l, err = x509.ParseRevocationList(der)
-	if err != nil {
-		return nil, isPEM, fmt.Errorf("%w: %v", ErrInvalidRevocationContent, err)
-	}
-	return l, isPEM, nil
-}
-
 // Stale reports whether the CRL is past its nextUpdate at now. ALB keeps
 // applying such CRLs (it has no CRL refresh); edge warns about them.
 func (c *CRL) Stale(now time.Time) bool {
 	return !c.List.NextUpdate.IsZero() && now.After(c.List.NextUpdate)
+}
+
+// RevocationIDs hands out revocation ids that are never reused while edge
+// runs: an unchanged CRL (same store, source and content) keeps its id
+// across reloads; a new, changed or re-added CRL gets the next number.
+// It is safe for concurrent use.
+type RevocationIDs struct {
+	mu   sync.Mutex
+	next map[string]int64            // store → last id handed out
+	live map[string]map[string]int64 // store → key → id of the last build
+}
+
+// NewRevocationIDs returns an allocator that starts every store at 1.
+func NewRevocationIDs() *RevocationIDs {
+	return &RevocationIDs{next: map[string]int64{}, live: map[string]map[string]int64{}}
+}
+
+func (r *RevocationIDs) assign(store string, keys []string) []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	prev := r.live[store]
+	cur := make(map[string]int64, len(keys))
+	out := make([]int64, len(keys))
+	for i, k := range keys {
+		id, ok := prev[k]
+		if !ok || cur[k] != 0 {
+			r.next[store]++
+			id = r.next[store]
+		}
+		cur[k] = id
+		out[i] = id
+	}
+	r.live[store] = cur
+	return out
 }

@@ -97,7 +97,7 @@ func (s *Store) Verify(presented []*x509.Certificate, o VerifyOptions) Verdict {
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
 	})
 	if err == nil {
-		return s.finish(s.toRoot(shortest(chains)))
+		return s.finish(s.toRoot(shortest(chains)), now)
 	}
 
 	paths := s.buildPaths(leaf, presented[1:])
@@ -153,25 +153,25 @@ func (s *Store) evaluate(path []*x509.Certificate, now time.Time, ignoreExpiry b
 		inter.AddCert(c)
 	}
 	if len(path) == 1 {
-		return s.finish(path)
+		return s.finish(path, now)
 	}
 	if _, err := path[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
 		v := fail(ClientCertUntrusted, path[0], 0, "%v", err)
 		v.Chain = path
 		return v
 	}
-	return s.finish(path)
+	return s.finish(path, now)
 }
 
 // finish applies the checks that follow a valid path: depth, types of the
 // intermediates, purpose and revocation.
-func (s *Store) finish(chain []*x509.Certificate) Verdict {
-	v := s.finishChecks(chain)
+func (s *Store) finish(chain []*x509.Certificate, now time.Time) Verdict {
+	v := s.finishChecks(chain, now)
 	v.Chain = chain
 	return v
 }
 
-func (s *Store) finishChecks(chain []*x509.Certificate) Verdict {
+func (s *Store) finishChecks(chain []*x509.Certificate, now time.Time) Verdict {
 	if len(chain) > MaxChainDepth {
 		return fail(ClientCertMaxChainDepthExceeded, nil, 0, "the chain has %d certificates; ALB's maximum chain depth is %d", len(chain), MaxChainDepth)
 	}
@@ -193,12 +193,8 @@ func (s *Store) finishChecks(chain []*x509.Certificate) Verdict {
 			return fail(ClientCertPurposeInvalid, c, i+1, "the extended key usage of CA %q does not include clientAuth", certfmt.DN(c.RawSubject))
 		}
 	}
-	// ALB checks the leaf and every intermediate against the CRLs of
-	// its issuer.
-	for i := 0; i < last; i++ {
-		if crl := s.revokedBy(chain[i], chain[i+1]); crl != nil {
-			return fail(ClientCertCrlHit, chain[i], i, "serial %s of %q is revoked by CRL %d (%s)", certfmt.Serial(chain[i]), certfmt.DN(chain[i].RawSubject), crl.ID, crl.Source)
-		}
+	if v := s.checkRevocation(chain, now); v.Status != Success {
+		return v
 	}
 	return Verdict{Status: Success, Detail: "the chain is trusted"}
 }

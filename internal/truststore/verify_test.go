@@ -17,7 +17,7 @@ import (
 
 func newStore(t *testing.T, name string, cas []*x509.Certificate, crls ...truststore.RevocationInput) *truststore.Store {
 	t.Helper()
-	s, err := truststore.New(name, cas, crls)
+	s, err := truststore.New(name, cas, crls, truststore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,13 +155,13 @@ func TestVerifyCRL(t *testing.T) {
 
 	// A CRL signed by a CA outside the bundle is InvalidRevocationContent.
 	foreign := makeCRL(t, s.F, big.NewInt(7))
-	_, err := truststore.New("x", []*x509.Certificate{s.A.Cert}, []truststore.RevocationInput{{Source: "f.crl", List: foreign}})
+	_, err := truststore.New("x", []*x509.Certificate{s.A.Cert}, []truststore.RevocationInput{{Source: "f.crl", List: foreign}}, truststore.Options{})
 	if err == nil || !strings.Contains(err.Error(), "f.crl") {
 		t.Fatalf("foreign CRL: err = %v; want InvalidRevocationContent naming f.crl", err)
 	}
 }
 
-func makeCRL(t *testing.T, ca *pki.CA, serials ...*big.Int) *x509.RevocationList {
+func makeCRL(t *testing.T, ca *pki.CA, serials ...*big.Int) *truststore.RevocationList {
 	t.Helper()
 	tmpl := &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(24 * time.Hour)}
 	for _, s := range serials {

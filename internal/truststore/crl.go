@@ -1,0 +1,543 @@
+package truststore
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// RevocationList is a CRL parsed for lookups. Go's x509.ParseRevocationList
+// keeps two objects per entry (a million-entry CRL costs ~370 MB of heap);
+// this parser keeps only what verification reads: the header, the
+// extensions that decide the CRL's scope, and a serial index.
+type RevocationList struct {
+	// RawIssuer is the DER issuer name.
+	RawIssuer              []byte
+	ThisUpdate, NextUpdate time.Time
+	// Number is the cRLNumber, nil when absent.
+	Number *big.Int
+	// BaseNumber is the deltaCRLIndicator's base CRL number; non-nil
+	// marks a delta CRL.
+	BaseNumber *big.Int
+	// AuthorityKeyID is the authorityKeyIdentifier's keyIdentifier.
+	AuthorityKeyID []byte
+	// IDP is the issuingDistributionPoint, nil when absent.
+	IDP *IssuingDistributionPoint
+	// UnhandledCritical lists critical CRL or entry extensions edge does
+	// not understand; RFC 5280 forbids using such a CRL.
+	UnhandledCritical []string
+	// SignatureAlgorithm signs the CRL.
+	SignatureAlgorithm x509.SignatureAlgorithm
+	// Entries is the number of revoked certificates listed.
+	Entries int
+
+	tbs, signature []byte
+	// serials maps the canonical name of the certificate issuer ("" for
+	// the CRL issuer itself) to serial magnitude bytes to reason code.
+	serials map[string]map[string]Reason
+}
+
+// Reason is a CRL entry's reason code (RFC 5280 §5.3.1); 0 when absent.
+type Reason uint8
+
+// Reason codes edge treats specially.
+const (
+	ReasonCertificateHold Reason = 6
+	ReasonRemoveFromCRL   Reason = 8
+)
+
+// IssuingDistributionPoint is the CRL extension that limits a CRL's scope.
+type IssuingDistributionPoint struct {
+	// FullNames are the distribution point's directory names
+	// (canonical) and URIs ("uri:" prefixed).
+	FullNames []string
+	// RelativeName is nameRelativeToCRLIssuer, DER, when used.
+	RelativeName               []byte
+	OnlyContainsUserCerts      bool
+	OnlyContainsCACerts        bool
+	OnlyContainsAttributeCerts bool
+	IndirectCRL                bool
+	// OnlySomeReasons is the reasons bit string; HasReasons tells
+	// whether it was present.
+	OnlySomeReasons uint16
+	HasReasons      bool
+}
+
+var (
+	oidCRLNumber      = asn1.ObjectIdentifier{2, 5, 29, 20}
+	oidReasonCode     = asn1.ObjectIdentifier{2, 5, 29, 21}
+	oidInvalidityDate = asn1.ObjectIdentifier{2, 5, 29, 24}
+	oidDeltaCRL       = asn1.ObjectIdentifier{2, 5, 29, 27}
+	oidIDP            = asn1.ObjectIdentifier{2, 5, 29, 28}
+	oidCertIssuer     = asn1.ObjectIdentifier{2, 5, 29, 29}
+	oidAKI            = asn1.ObjectIdentifier{2, 5, 29, 35}
+	oidFreshestCRL    = asn1.ObjectIdentifier{2, 5, 29, 46}
+	oidHoldInstr      = asn1.ObjectIdentifier{2, 5, 29, 23}
+)
+
+// ParseCRL reads a CRL in PEM ("X509 CRL") or DER form. isPEM reports which
+// it was: ALB itself accepts only PEM. Errors wrap
+// ErrInvalidRevocationContent and say what is wrong.
+func ParseCRL(data []byte) (l *RevocationList, isPEM bool, err error) {
+	der := data
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, false, fmt.Errorf("%w: the file is empty", ErrInvalidRevocationContent)
+	}
+	if b, _ := pem.Decode(data); b != nil {
+		if b.Type != "X509 CRL" {
+			return nil, true, fmt.Errorf("%w: PEM block is %q, want \"X509 CRL\"", ErrInvalidRevocationContent, b.Type)
+		}
+		der, isPEM = b.Bytes, true
+	} else if bytes.Contains(data, []byte("-----BEGIN")) {
+		return nil, true, fmt.Errorf("%w: broken PEM (no complete block)", ErrInvalidRevocationContent)
+	}
+	l, err = parseCRLDER(der)
+	if err != nil {
+		return nil, isPEM, fmt.Errorf("%w: %v", ErrInvalidRevocationContent, err)
+	}
+	return l, isPEM, nil
+}
+
+func parseCRLDER(der []byte) (*RevocationList, error) {
+	l := &RevocationList{serials: map[string]map[string]Reason{}}
+	input := cryptobyte.String(der)
+	var outer, tbs, sigAlg cryptobyte.String
+	var tbsRaw cryptobyte.String
+	var sig asn1.BitString
+	if !input.ReadASN1(&outer, cbasn1.SEQUENCE) || !input.Empty() {
+		return nil, errors.New("not a DER CRL (truncated or trailing data)")
+	}
+	if !outer.ReadASN1Element(&tbsRaw, cbasn1.SEQUENCE) ||
+		!outer.ReadASN1Element(&sigAlg, cbasn1.SEQUENCE) ||
+		!outer.ReadASN1BitString(&sig) {
+		return nil, errors.New("malformed CRL: expected tbsCertList, signatureAlgorithm, signature")
+	}
+	l.tbs, l.signature = tbsRaw, sig.RightAlign()
+	l.SignatureAlgorithm = signatureAlgorithm(sigAlg)
+	tbs = tbsRaw
+	if !tbs.ReadASN1(&tbs, cbasn1.SEQUENCE) {
+		return nil, errors.New("malformed tbsCertList")
+	}
+	if tbs.PeekASN1Tag(cbasn1.INTEGER) {
+		var v int
+		if !tbs.ReadASN1Integer(&v) || v != 1 {
+			return nil, errors.New("unsupported CRL version")
+		}
+	}
+	var innerAlg, issuer cryptobyte.String
+	if !tbs.ReadASN1Element(&innerAlg, cbasn1.SEQUENCE) || !bytes.Equal(innerAlg, sigAlg) {
+		return nil, errors.New("the inner and outer signature algorithms differ")
+	}
+	if !tbs.ReadASN1Element(&issuer, cbasn1.SEQUENCE) {
+		return nil, errors.New("malformed issuer name")
+	}
+	l.RawIssuer = issuer
+	var err error
+	if l.ThisUpdate, err = readTime(&tbs); err != nil {
+		return nil, fmt.Errorf("thisUpdate: %v", err)
+	}
+	if tbs.PeekASN1Tag(cbasn1.UTCTime) || tbs.PeekASN1Tag(cbasn1.GeneralizedTime) {
+		if l.NextUpdate, err = readTime(&tbs); err != nil {
+			return nil, fmt.Errorf("nextUpdate: %v", err)
+		}
+	}
+	if tbs.PeekASN1Tag(cbasn1.SEQUENCE) {
+		var revoked cryptobyte.String
+		if !tbs.ReadASN1(&revoked, cbasn1.SEQUENCE) {
+			return nil, errors.New("malformed revokedCertificates")
+		}
+		if err := l.readEntries(revoked); err != nil {
+			return nil, err
+		}
+	}
+	if tbs.PeekASN1Tag(cbasn1.Tag(0).ContextSpecific().Constructed()) {
+		var exts cryptobyte.String
+		if !tbs.ReadASN1(&exts, cbasn1.Tag(0).ContextSpecific().Constructed()) || !exts.ReadASN1(&exts, cbasn1.SEQUENCE) {
+			return nil, errors.New("malformed crlExtensions")
+		}
+		if err := l.readExtensions(exts); err != nil {
+			return nil, err
+		}
+	}
+	if !tbs.Empty() {
+		return nil, errors.New("trailing data in tbsCertList")
+	}
+	return l, nil
+}
+
+func (l *RevocationList) readEntries(revoked cryptobyte.String) error {
+	issuer := "" // entries belong to the CRL issuer until a certificateIssuer says otherwise
+	m := map[string]Reason{}
+	l.serials[issuer] = m
+	for !revoked.Empty() {
+		var entry cryptobyte.String
+		var serial cryptobyte.String
+		if !revoked.ReadASN1(&entry, cbasn1.SEQUENCE) || !entry.ReadASN1(&serial, cbasn1.INTEGER) {
+			return fmt.Errorf("malformed revoked certificate entry #%d", l.Entries+1)
+		}
+		if _, err := readTime(&entry); err != nil {
+			return fmt.Errorf("entry #%d revocationDate: %v", l.Entries+1, err)
+		}
+		var reason Reason
+		if !entry.Empty() {
+			var exts cryptobyte.String
+			if !entry.ReadASN1(&exts, cbasn1.SEQUENCE) {
+				return fmt.Errorf("malformed extensions of entry #%d", l.Entries+1)
+			}
+			for !exts.Empty() {
+				oid, critical, val, err := readExtension(&exts)
+				if err != nil {
+					return fmt.Errorf("entry #%d: %v", l.Entries+1, err)
+				}
+				switch {
+				case oid.Equal(oidReasonCode):
+					var code asn1.Enumerated
+					if _, err := asn1.Unmarshal(val, &code); err != nil || code < 0 || code > 10 {
+						return fmt.Errorf("entry #%d: bad reasonCode", l.Entries+1)
+					}
+					reason = Reason(code)
+				case oid.Equal(oidCertIssuer):
+					name, err := directoryName(val)
+					if err != nil {
+						return fmt.Errorf("entry #%d certificateIssuer: %v", l.Entries+1, err)
+					}
+					issuer = name
+					if m = l.serials[issuer]; m == nil {
+						m = map[string]Reason{}
+						l.serials[issuer] = m
+					}
+				case oid.Equal(oidInvalidityDate), oid.Equal(oidHoldInstr):
+				default:
+					if critical {
+						l.UnhandledCritical = append(l.UnhandledCritical, "entry extension "+oid.String())
+					}
+				}
+			}
+		}
+		m[string(serialKey(serial))] = reason
+		l.Entries++
+	}
+	return nil
+}
+
+func (l *RevocationList) readExtensions(exts cryptobyte.String) error {
+	for !exts.Empty() {
+		oid, critical, val, err := readExtension(&exts)
+		if err != nil {
+			return err
+		}
+		switch {
+		case oid.Equal(oidCRLNumber):
+			l.Number = new(big.Int)
+			if _, err := asn1.Unmarshal(val, &l.Number); err != nil {
+				return errors.New("bad cRLNumber")
+			}
+		case oid.Equal(oidDeltaCRL):
+			l.BaseNumber = new(big.Int)
+			if _, err := asn1.Unmarshal(val, &l.BaseNumber); err != nil {
+				return errors.New("bad deltaCRLIndicator")
+			}
+		case oid.Equal(oidAKI):
+			var aki struct {
+				ID []byte `asn1:"optional,tag:0"`
+			}
+			if _, err := asn1.Unmarshal(val, &aki); err == nil {
+				l.AuthorityKeyID = aki.ID
+			}
+		case oid.Equal(oidIDP):
+			idp, err := parseIDP(val)
+			if err != nil {
+				return fmt.Errorf("issuingDistributionPoint: %v", err)
+			}
+			l.IDP = idp
+		case oid.Equal(oidFreshestCRL):
+		default:
+			if critical {
+				l.UnhandledCritical = append(l.UnhandledCritical, "CRL extension "+oid.String())
+			}
+		}
+	}
+	return nil
+}
+
+func readExtension(s *cryptobyte.String) (oid asn1.ObjectIdentifier, critical bool, val []byte, err error) {
+	var ext, value cryptobyte.String
+	if !s.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&oid) {
+		return nil, false, nil, errors.New("malformed extension")
+	}
+	if ext.PeekASN1Tag(cbasn1.BOOLEAN) && !ext.ReadASN1Boolean(&critical) {
+		return nil, false, nil, errors.New("malformed extension criticality")
+	}
+	if !ext.ReadASN1(&value, cbasn1.OCTET_STRING) {
+		return nil, false, nil, errors.New("malformed extension value")
+	}
+	return oid, critical, value, nil
+}
+
+func readTime(s *cryptobyte.String) (time.Time, error) {
+	var t time.Time
+	switch {
+	case s.PeekASN1Tag(cbasn1.UTCTime):
+		if !s.ReadASN1UTCTime(&t) {
+			return t, errors.New("malformed UTCTime")
+		}
+	case s.PeekASN1Tag(cbasn1.GeneralizedTime):
+		if !s.ReadASN1GeneralizedTime(&t) {
+			return t, errors.New("malformed GeneralizedTime")
+		}
+	default:
+		return t, errors.New("missing time")
+	}
+	return t, nil
+}
+
+// serialKey returns the magnitude bytes of a DER INTEGER's content, the
+// form certificates' SerialNumber.Bytes() has.
+func serialKey(content []byte) []byte {
+	for len(content) > 1 && content[0] == 0 {
+		content = content[1:]
+	}
+	if len(content) == 1 && content[0] == 0 {
+		return nil
+	}
+	return content
+}
+
+// directoryName returns the canonical form of the first directoryName in
+// a DER GeneralNames.
+func directoryName(der []byte) (string, error) {
+	var seq asn1.RawValue
+	if _, err := asn1.Unmarshal(der, &seq); err != nil {
+		return "", err
+	}
+	rest := seq.Bytes
+	for len(rest) > 0 {
+		var gn asn1.RawValue
+		var err error
+		if rest, err = asn1.Unmarshal(rest, &gn); err != nil {
+			return "", err
+		}
+		if gn.Class == asn1.ClassContextSpecific && gn.Tag == 4 {
+			return CanonicalName(gn.Bytes), nil
+		}
+	}
+	return "", errors.New("no directoryName")
+}
+
+// generalNames returns canonical directory names and "uri:" URIs.
+func generalNames(der []byte) ([]string, error) {
+	var out []string
+	rest := der
+	for len(rest) > 0 {
+		var gn asn1.RawValue
+		var err error
+		if rest, err = asn1.Unmarshal(rest, &gn); err != nil {
+			return nil, err
+		}
+		switch {
+		case gn.Class == asn1.ClassContextSpecific && gn.Tag == 4:
+			out = append(out, CanonicalName(gn.Bytes))
+		case gn.Class == asn1.ClassContextSpecific && gn.Tag == 6:
+			out = append(out, "uri:"+string(gn.Bytes))
+		}
+	}
+	return out, nil
+}
+
+func parseIDP(der []byte) (*IssuingDistributionPoint, error) {
+	var seq asn1.RawValue
+	if _, err := asn1.Unmarshal(der, &seq); err != nil {
+		return nil, err
+	}
+	idp := &IssuingDistributionPoint{}
+	rest := seq.Bytes
+	for len(rest) > 0 {
+		var f asn1.RawValue
+		var err error
+		if rest, err = asn1.Unmarshal(rest, &f); err != nil {
+			return nil, err
+		}
+		if f.Class != asn1.ClassContextSpecific {
+			return nil, errors.New("unexpected field")
+		}
+		boolean := len(f.Bytes) == 1 && f.Bytes[0] != 0
+		switch f.Tag {
+		case 0:
+			if err := idp.readDPName(f.Bytes); err != nil {
+				return nil, err
+			}
+		case 1:
+			idp.OnlyContainsUserCerts = boolean
+		case 2:
+			idp.OnlyContainsCACerts = boolean
+		case 3:
+			idp.HasReasons = true
+			idp.OnlySomeReasons = reasonBits(f.Bytes)
+		case 4:
+			idp.IndirectCRL = boolean
+		case 5:
+			idp.OnlyContainsAttributeCerts = boolean
+		}
+	}
+	return idp, nil
+}
+
+// readDPName reads a DistributionPointName: fullName [0] or
+// nameRelativeToCRLIssuer [1].
+func (idp *IssuingDistributionPoint) readDPName(der []byte) error {
+	var n asn1.RawValue
+	if _, err := asn1.Unmarshal(der, &n); err != nil {
+		return err
+	}
+	switch n.Tag {
+	case 0:
+		names, err := generalNames(n.Bytes)
+		idp.FullNames = names
+		return err
+	case 1:
+		idp.RelativeName = n.Bytes
+	}
+	return nil
+}
+
+// reasonBits decodes a ReasonFlags BIT STRING body (first byte: unused
+// bits) into bits where bit i is reason i.
+func reasonBits(b []byte) uint16 {
+	var out uint16
+	if len(b) < 2 {
+		return 0
+	}
+	for i, by := range b[1:] {
+		for j := 0; j < 8; j++ {
+			if by&(0x80>>j) != 0 && i*8+j < 16 {
+				out |= 1 << (i*8 + j)
+			}
+		}
+	}
+	return out
+}
+
+// Lookup reports whether the CRL lists serial for a certificate whose
+// issuer has the canonical name issuer; direct entries (issuer equal to
+// the CRL's own) are found with direct set.
+func (l *RevocationList) Lookup(issuer string, direct bool, serial []byte) (Reason, bool) {
+	key := issuer
+	if direct {
+		key = ""
+	}
+	m := l.serials[key]
+	if m == nil {
+		return 0, false
+	}
+	r, ok := m[string(serial)]
+	return r, ok
+}
+
+// CheckSignatureFrom verifies that ca signed the CRL, with the checks
+// RFC 5280 puts on a CRL issuer (a CA certificate allowed to sign CRLs).
+func (l *RevocationList) CheckSignatureFrom(ca *x509.Certificate) error {
+	if ca.Version == 3 && !ca.BasicConstraintsValid || ca.BasicConstraintsValid && !ca.IsCA {
+		return errors.New("the signer is not a CA certificate")
+	}
+	if ca.KeyUsage != 0 && ca.KeyUsage&x509.KeyUsageCRLSign == 0 {
+		return errors.New("the signer's key usage does not allow cRLSign")
+	}
+	if l.SignatureAlgorithm == x509.UnknownSignatureAlgorithm {
+		return errors.New("unknown signature algorithm")
+	}
+	return ca.CheckSignature(l.SignatureAlgorithm, l.tbs, l.signature)
+}
+
+// signatureAlgorithm maps a DER AlgorithmIdentifier to Go's constant.
+func signatureAlgorithm(der []byte) x509.SignatureAlgorithm {
+	for _, a := range sigAlgs {
+		if bytes.Equal(der, a.der) {
+			return a.algo
+		}
+	}
+	// Some encoders omit the NULL parameters of RSA algorithms.
+	var ai struct {
+		Algorithm asn1.ObjectIdentifier
+		Params    asn1.RawValue `asn1:"optional"`
+	}
+	if _, err := asn1.Unmarshal(der, &ai); err == nil {
+		for _, a := range sigAlgs {
+			if a.oid.Equal(ai.Algorithm) && !a.pss {
+				return a.algo
+			}
+		}
+	}
+	return x509.UnknownSignatureAlgorithm
+}
+
+type sigAlg struct {
+	algo x509.SignatureAlgorithm
+	oid  asn1.ObjectIdentifier
+	der  []byte
+	pss  bool
+}
+
+var sigAlgs = func() []sigAlg {
+	null := asn1.NullRawValue
+	absent := asn1.RawValue{}
+	mk := func(algo x509.SignatureAlgorithm, oid asn1.ObjectIdentifier, params asn1.RawValue, pss bool) sigAlg {
+		var der []byte
+		if len(params.FullBytes) > 0 || params.Tag != 0 {
+			der, _ = asn1.Marshal(struct {
+				Algorithm asn1.ObjectIdentifier
+				Params    asn1.RawValue
+			}{oid, params})
+		} else {
+			der, _ = asn1.Marshal(struct{ Algorithm asn1.ObjectIdentifier }{oid})
+		}
+		return sigAlg{algo, oid, der, pss}
+	}
+	pssParams := func(hashOID asn1.ObjectIdentifier, salt int) asn1.RawValue {
+		hashAI, _ := asn1.Marshal(struct {
+			A asn1.ObjectIdentifier
+			P asn1.RawValue
+		}{hashOID, null})
+		mgf, _ := asn1.Marshal(struct {
+			A asn1.ObjectIdentifier
+			P asn1.RawValue
+		}{asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 8}, asn1.RawValue{FullBytes: hashAI}})
+		p, _ := asn1.Marshal(struct {
+			H asn1.RawValue `asn1:"explicit,tag:0"`
+			M asn1.RawValue `asn1:"explicit,tag:1"`
+			S int           `asn1:"explicit,tag:2"`
+		}{asn1.RawValue{FullBytes: hashAI}, asn1.RawValue{FullBytes: mgf}, salt})
+		return asn1.RawValue{FullBytes: p}
+	}
+	rsa := func(n int) asn1.ObjectIdentifier { return asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, n} }
+	ec := func(n ...int) asn1.ObjectIdentifier { return append(asn1.ObjectIdentifier{1, 2, 840, 10045, 4}, n...) }
+	pssOID := rsa(10)
+	return []sigAlg{
+		mk(x509.MD5WithRSA, rsa(4), null, false),
+		mk(x509.SHA1WithRSA, rsa(5), null, false),
+		mk(x509.SHA256WithRSA, rsa(11), null, false),
+		mk(x509.SHA384WithRSA, rsa(12), null, false),
+		mk(x509.SHA512WithRSA, rsa(13), null, false),
+		mk(x509.SHA256WithRSAPSS, pssOID, pssParams(asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}, 32), true),
+		mk(x509.SHA384WithRSAPSS, pssOID, pssParams(asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}, 48), true),
+		mk(x509.SHA512WithRSAPSS, pssOID, pssParams(asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}, 64), true),
+		mk(x509.DSAWithSHA1, asn1.ObjectIdentifier{1, 2, 840, 10040, 4, 3}, absent, false),
+		mk(x509.DSAWithSHA256, asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 2}, absent, false),
+		mk(x509.ECDSAWithSHA1, ec(1), absent, false),
+		mk(x509.ECDSAWithSHA256, ec(3, 2), absent, false),
+		mk(x509.ECDSAWithSHA384, ec(3, 3), absent, false),
+		mk(x509.ECDSAWithSHA512, ec(3, 4), absent, false),
+		mk(x509.PureEd25519, asn1.ObjectIdentifier{1, 3, 101, 112}, absent, false),
+	}
+}()
+
+// release drops the signed bytes once the signature has been checked, so a
+// large CRL file can be collected.
+func (l *RevocationList) release() { l.tbs, l.signature = nil, nil }

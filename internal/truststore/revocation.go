@@ -1,0 +1,55 @@
+package truststore
+
+import (
+	"crypto/x509"
+	"time"
+
+	"edge/internal/certfmt"
+)
+
+// checkRevocation looks the leaf and every intermediate of chain up in the
+// CRLs of their issuer. In alb mode only CRLs signed by the issuer itself
+// (matched by name and key) apply, and a certificate whose issuer has no
+// CRL is not revoked. Strict mode is RFC 5280 (strict.go).
+func (s *Store) checkRevocation(chain []*x509.Certificate, now time.Time) Verdict {
+	if s.Mode == RevocationStrict {
+		return s.checkRevocationStrict(chain, now)
+	}
+	if len(s.bySigner) == 0 {
+		return Verdict{Status: Success}
+	}
+	for i := 0; i+1 < len(chain); i++ {
+		c, issuer := chain[i], chain[i+1]
+		for _, crl := range s.bySigner[issuerKey(issuer)] {
+			l := crl.List
+			if l.ThisUpdate.After(now) {
+				return fail(ClientCertCrlProcessingError, c, i, "CRL %d (%s) of %q is not valid before %s", crl.ID, crl.Source, certfmt.DN(issuer.RawSubject), l.ThisUpdate.UTC().Format(time.RFC3339))
+			}
+			if !inScope(l.IDP, c, i) {
+				continue
+			}
+			if r, hit := l.Lookup("", true, c.SerialNumber.Bytes()); hit && r != ReasonRemoveFromCRL {
+				return fail(ClientCertCrlHit, c, i, "serial %s of %q is revoked by CRL %d (%s)", certfmt.Serial(c), certfmt.DN(c.RawSubject), crl.ID, crl.Source)
+			}
+		}
+	}
+	return Verdict{Status: Success}
+}
+
+// inScope applies an issuingDistributionPoint's onlyContains* limits to
+// the certificate at depth (0 = leaf).
+func inScope(idp *IssuingDistributionPoint, c *x509.Certificate, depth int) bool {
+	if idp == nil {
+		return true
+	}
+	isCA := c.BasicConstraintsValid && c.IsCA
+	switch {
+	case idp.OnlyContainsAttributeCerts:
+		return false
+	case idp.OnlyContainsUserCerts && isCA:
+		return false
+	case idp.OnlyContainsCACerts && !isCA:
+		return false
+	}
+	return true
+}
