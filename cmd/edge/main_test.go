@@ -53,8 +53,8 @@ func runEdge(t *testing.T, dir string, args ...string) (stdout, stderr string, c
 }
 
 // checkFixture writes a valid configuration with its PKI into dir and
-// returns the file names it used.
-func checkFixture(t *testing.T, dir string) {
+// returns the seed PKI behind it.
+func checkFixture(t *testing.T, dir string) *testutil.Seed {
 	t.Helper()
 	seed := testutil.NewSeed(t)
 	leaf := testutil.Client(t, seed.B, pki.Options{Subject: pkix.Name{CommonName: "leaf"}})
@@ -71,6 +71,7 @@ func checkFixture(t *testing.T, dir string) {
 	otherPEM, _ := pki.KeyPEM(other)
 	testutil.WriteFile(t, filepath.Join(dir, "other.key"), otherPEM)
 	testutil.WriteFile(t, filepath.Join(dir, "edge.yaml"), []byte(validConfig))
+	return seed
 }
 
 const validConfig = `name: my-alb
@@ -257,5 +258,48 @@ func TestQuickStart(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, ".edge", "client.key")); err == nil && fi.Mode().Perm() != 0o600 {
 		t.Errorf("client.key mode %v; want 0600", fi.Mode().Perm())
+	}
+}
+
+// edge check loads openssl-made CRLs (PEM and DER), prints their
+// revocation ids and entry counts, and refuses a CRL of a foreign CA.
+func TestCheckRevocations(t *testing.T) {
+	dir := t.TempDir()
+	seed := checkFixture(t, dir)
+	r1 := testutil.Client(t, seed.B, pki.Options{Subject: pkix.Name{CommonName: "r1"}})
+	r2 := testutil.Client(t, seed.B, pki.Options{Subject: pkix.Name{CommonName: "r2"}})
+	testutil.OpenSSLCRL(t, dir, "b", seed.B, r1.Cert, r2.Cert)
+	testutil.OpenSSLCRL(t, dir, "a", seed.A, seed.D.Cert)
+	testutil.OpenSSLCRL(t, dir, "b-empty", seed.B)
+	edit(t, dir, "    ca_certificates_bundle: bundle.pem", "    ca_certificates_bundle: bundle.pem\n    revocations: [b.pem, a.der, b-empty.pem]")
+	out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+	for _, want := range []string{
+		"NumberOfCaCertificates=2 TotalRevokedEntries=3",
+		`RevocationId=1 b.pem issuer "CN=B,O=edge tests" NumberOfRevokedEntries=2`,
+		`RevocationId=2 a.der issuer "CN=A,O=edge tests" NumberOfRevokedEntries=1`,
+		`RevocationId=3 b-empty.pem issuer "CN=B,O=edge tests" NumberOfRevokedEntries=0`,
+		"a.der: DER CRL accepted; ALB itself takes PEM only",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A CRL signed by a CA outside the bundle.
+	testutil.OpenSSLCRL(t, dir, "f", seed.F)
+	edit(t, dir, "b-empty.pem]", "b-empty.pem, f.pem]")
+	_, errOut, code = runEdge(t, dir, "check", "-c", "edge.yaml")
+	if code != 1 || !regexp.MustCompile(`edge\.yaml:\d+: trust_stores\[0\]\.revocations: InvalidRevocationContent: .*f\.pem: the CRL issued by "CN=F,O=edge tests" is not signed by a CA certificate of trust store store`).MatchString(errOut) {
+		t.Errorf("foreign CRL: exit %d, stderr:\n%s", code, errOut)
+	}
+
+	// Garbage, empty and truncated CRL files get clear errors.
+	testutil.WriteFile(t, filepath.Join(dir, "f.pem"), []byte("garbage"))
+	_, errOut, code = runEdge(t, dir, "check", "-c", "edge.yaml")
+	if code != 1 || !strings.Contains(errOut, "f.pem: InvalidRevocationContent: not a DER CRL") {
+		t.Errorf("garbage CRL: exit %d, stderr:\n%s", code, errOut)
 	}
 }

@@ -42,6 +42,8 @@ type listenerYAML struct {
 	mtls     string // the mutual_authentication mapping, flow style, or ""
 	certs    string // the certificates list, flow style, or "" for the server cert
 	body     string
+	// crls are revocation files of the seed trust store.
+	crls []string
 }
 
 // startEdge writes a configuration around the seed trust store and the
@@ -66,6 +68,9 @@ func startEdge(t testing.TB, seed *testutil.Seed, l listenerYAML) *edge {
 	var b strings.Builder
 	fmt.Fprintf(&b, "name: e2e\nlogs:\n  connection: file:conn.log\n  access: \"off\"\n")
 	fmt.Fprintf(&b, "trust_stores:\n  - name: seed\n    ca_certificates_bundle: %s\n", seed.BundlePath)
+	if len(l.crls) > 0 {
+		fmt.Fprintf(&b, "    revocations: [%s]\n", strings.Join(l.crls, ", "))
+	}
 	fmt.Fprintf(&b, "listeners:\n  - port: 0\n    protocol: %s\n", l.protocol)
 	if l.protocol == "HTTPS" {
 		if l.policy != "default" {

@@ -6,7 +6,9 @@ package testutil
 import (
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -207,4 +209,44 @@ func ParseConnLine(line string) map[string]string {
 		out[ConnFieldNames[i]] = v
 	}
 	return out
+}
+
+// OpenSSLCRL revokes certificates with `openssl ca` as the CRL tutorials
+// do and writes ca's CRL into dir as name.pem and name.der (converted with
+// `openssl crl -outform DER`). It skips the test when openssl is absent.
+func OpenSSLCRL(t testing.TB, dir, name string, ca *pki.CA, revoke ...*x509.Certificate) (pemPath, derPath string) {
+	t.Helper()
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl is not installed (.ci/run installs it)")
+	}
+	work := filepath.Join(dir, name+".ca")
+	WriteFile(t, filepath.Join(work, "index.txt"), nil)
+	WriteFile(t, filepath.Join(work, "crlnumber"), []byte("01\n"))
+	WriteFile(t, filepath.Join(work, "ca.pem"), pki.CertPEM(ca.Cert))
+	key, err := pki.KeyPEM(ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	WriteFile(t, filepath.Join(work, "ca.key"), key)
+	cnf := fmt.Sprintf("[ca]\ndefault_ca = d\n[d]\ndatabase = %s\ncrlnumber = %s\ndefault_md = sha256\ndefault_crl_days = 30\n",
+		filepath.Join(work, "index.txt"), filepath.Join(work, "crlnumber"))
+	WriteFile(t, filepath.Join(work, "ca.cnf"), []byte(cnf))
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(openssl, args...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	base := []string{"-config", filepath.Join(work, "ca.cnf"), "-keyfile", filepath.Join(work, "ca.key"), "-cert", filepath.Join(work, "ca.pem")}
+	for i, c := range revoke {
+		p := filepath.Join(work, fmt.Sprintf("revoke%d.pem", i))
+		WriteFile(t, p, pki.CertPEM(c))
+		run(append([]string{"ca", "-revoke", p}, base...)...)
+	}
+	pemPath, derPath = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".der")
+	run(append([]string{"ca", "-gencrl", "-out", pemPath}, base...)...)
+	run("crl", "-in", pemPath, "-outform", "DER", "-out", derPath)
+	return pemPath, derPath
 }

@@ -40,6 +40,9 @@ type RevocationList struct {
 	Entries int
 
 	tbs, signature []byte
+	// verifiedBy is the issuerKey of the CA whose signature was checked
+	// before the signed bytes were released.
+	verifiedBy string
 	// serials maps the canonical name of the certificate issuer ("" for
 	// the CRL issuer itself) to serial magnitude bytes to reason code.
 	serials map[string]map[string]Reason
@@ -453,6 +456,12 @@ func (l *RevocationList) CheckSignatureFrom(ca *x509.Certificate) error {
 	if l.SignatureAlgorithm == x509.UnknownSignatureAlgorithm {
 		return errors.New("unknown signature algorithm")
 	}
+	if l.tbs == nil {
+		if l.verifiedBy == issuerKey(ca) {
+			return nil
+		}
+		return errors.New("the CRL's signed bytes were released after checking another signer")
+	}
 	return ca.CheckSignature(l.SignatureAlgorithm, l.tbs, l.signature)
 }
 
@@ -538,6 +547,9 @@ var sigAlgs = func() []sigAlg {
 	}
 }()
 
-// release drops the signed bytes once the signature has been checked, so a
-// large CRL file can be collected.
-func (l *RevocationList) release() { l.tbs, l.signature = nil, nil }
+// release drops the signed bytes once signer's signature has been checked,
+// so a large CRL file can be collected.
+func (l *RevocationList) release(signer *x509.Certificate) {
+	l.verifiedBy = issuerKey(signer)
+	l.tbs, l.signature = nil, nil
+}

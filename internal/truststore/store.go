@@ -176,7 +176,7 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options
 		}
 		crl := &CRL{ID: assigned[i], Source: in.Source, List: in.List, Issuer: issuer}
 		if issuer != nil {
-			in.List.release()
+			in.List.release(issuer)
 			key := issuerKey(issuer)
 			s.bySigner[key] = append(s.bySigner[key], crl)
 		}

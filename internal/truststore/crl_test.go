@@ -1,0 +1,217 @@
+package truststore_test
+
+import (
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"edge/internal/pki"
+	"edge/internal/testutil"
+	"edge/internal/truststore"
+)
+
+func crlDER(t testing.TB, ca *pki.CA, n int, extra ...x509.RevocationListEntry) []byte {
+	t.Helper()
+	now := time.Now()
+	entries := make([]x509.RevocationListEntry, 0, n+len(extra))
+	for i := 0; i < n; i++ {
+		b := make([]byte, 16)
+		rand.Read(b)
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: new(big.Int).SetBytes(b), RevocationTime: now})
+	}
+	entries = append(entries, extra...)
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(1), ThisUpdate: now.Add(-time.Hour), NextUpdate: now.Add(24 * time.Hour), RevokedCertificateEntries: entries,
+	}, ca.Cert, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+func TestParseCRLMatchesGo(t *testing.T) {
+	ca := testutil.Root(t, "crl ca")
+	serial := big.NewInt(0x1C0FFEE)
+	der := crlDER(t, ca, 50, x509.RevocationListEntry{SerialNumber: serial, RevocationTime: time.Now(), ReasonCode: 1})
+	for _, form := range []struct {
+		name string
+		data []byte
+		pem  bool
+	}{{"DER", der, false}, {"PEM", pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), true}} {
+		l, isPEM, err := truststore.ParseCRL(form.data)
+		if err != nil || isPEM != form.pem {
+			t.Fatalf("%s: %v pem=%v", form.name, err, isPEM)
+		}
+		goL, _ := x509.ParseRevocationList(der)
+		if l.Entries != 51 || string(l.RawIssuer) != string(goL.RawIssuer) || !l.ThisUpdate.Equal(goL.ThisUpdate) || !l.NextUpdate.Equal(goL.NextUpdate) || l.Number.Cmp(goL.Number) != 0 {
+			t.Errorf("%s: header differs from Go's parse", form.name)
+		}
+		if l.SignatureAlgorithm != goL.SignatureAlgorithm {
+			t.Errorf("%s: signature algorithm %v; want %v", form.name, l.SignatureAlgorithm, goL.SignatureAlgorithm)
+		}
+		if r, ok := l.Lookup("", true, serial.Bytes()); !ok || r != 1 {
+			t.Errorf("%s: serial not found (reason %d, %v)", form.name, r, ok)
+		}
+		for _, e := range goL.RevokedCertificateEntries {
+			if _, ok := l.Lookup("", true, e.SerialNumber.Bytes()); !ok {
+				t.Fatalf("%s: serial %x missing", form.name, e.SerialNumber)
+			}
+		}
+		if err := l.CheckSignatureFrom(ca.Cert); err != nil {
+			t.Errorf("%s: signature: %v", form.name, err)
+		}
+		other := testutil.Root(t, "other")
+		if err := l.CheckSignatureFrom(other.Cert); err == nil {
+			t.Errorf("%s: signature verified with the wrong key", form.name)
+		}
+	}
+}
+
+func TestParseCRLErrors(t *testing.T) {
+	ca := testutil.Root(t, "crl ca")
+	der := crlDER(t, ca, 3)
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty", nil, "the file is empty"},
+		{"whitespace", []byte("\n \n"), "the file is empty"},
+		{"garbage", []byte("this is not a CRL"), "not a DER CRL"},
+		{"truncated DER", der[:len(der)/2], "not a DER CRL"},
+		{"truncated PEM", pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})[:100], "broken PEM"},
+		{"certificate PEM", pki.CertPEM(ca.Cert), `PEM block is "CERTIFICATE"`},
+		{"certificate DER", ca.Cert.Raw, ""},
+	} {
+		_, _, err := truststore.ParseCRL(tc.data)
+		if err == nil || !errors.Is(err, truststore.ErrInvalidRevocationContent) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v; want InvalidRevocationContent containing %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestRevocationIDsNeverReused(t *testing.T) {
+	ca := testutil.Root(t, "ca")
+	mk := func(src string, n int) truststore.RevocationInput {
+		l, _, err := truststore.ParseCRL(crlDER(t, ca, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return truststore.RevocationInput{Source: src, List: l, Digest: [32]byte{byte(n)}}
+	}
+	ids := truststore.NewRevocationIDs()
+	build := func(ins ...truststore.RevocationInput) []int64 {
+		s, err := truststore.New("s", []*x509.Certificate{ca.Cert}, ins, truststore.Options{IDs: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int64
+		for _, c := range s.CRLs {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	a, b, c := mk("a.crl", 1), mk("b.crl", 2), mk("c.crl", 3)
+	if got := build(a, b, c); !equal(got, 1, 2, 3) {
+		t.Fatalf("first load ids = %v; want 1 2 3", got)
+	}
+	if got := build(a, c); !equal(got, 1, 3) {
+		t.Fatalf("after removing b: %v; want 1 3", got)
+	}
+	if got := build(a, b, c); !equal(got, 1, 4, 3) {
+		t.Fatalf("b re-added: %v; want 1 4 3 (a removed id is never reused)", got)
+	}
+	changed := mk("a.crl", 5)
+	if got := build(changed, b, c); !equal(got, 5, 4, 3) {
+		t.Fatalf("a changed: %v; want 5 4 3", got)
+	}
+}
+
+func equal(got []int64, want ...int64) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestRevocationQuotas(t *testing.T) {
+	ca := testutil.Root(t, "ca")
+	l, _, _ := truststore.ParseCRL(crlDER(t, ca, 10))
+	var ins []truststore.RevocationInput
+	for i := 0; i < 31; i++ {
+		ins = append(ins, truststore.RevocationInput{Source: "x.crl", List: l, Digest: [32]byte{byte(i)}})
+	}
+	_, err := truststore.New("s", []*x509.Certificate{ca.Cert}, ins, truststore.Options{})
+	if err == nil || !strings.Contains(err.Error(), "31 revocation lists; ALB allows at most 30") {
+		t.Errorf("31 CRLs: %v", err)
+	}
+	_, err = truststore.New("s", []*x509.Certificate{ca.Cert}, ins[:2], truststore.Options{MaxRevocationEntries: 15})
+	if err == nil || !strings.Contains(err.Error(), "TooManyTrustStoreRevocationEntries") {
+		t.Errorf("entry limit: %v", err)
+	}
+}
+
+func FuzzParseCRL(f *testing.F) {
+	ca, _ := pki.NewRoot(pki.Options{})
+	der := crlDER(f, ca, 3, x509.RevocationListEntry{SerialNumber: big.NewInt(1), RevocationTime: time.Now(), ReasonCode: 6})
+	f.Add(der)
+	f.Add(pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}))
+	f.Add([]byte{0x30, 0x00})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l, _, err := truststore.ParseCRL(data)
+		if err != nil {
+			if !errors.Is(err, truststore.ErrInvalidRevocationContent) {
+				t.Fatalf("error without InvalidRevocationContent: %v", err)
+			}
+			return
+		}
+		if l.Entries < 0 {
+			t.Fatal("negative entries")
+		}
+		// Whatever Go's parser accepts must agree on the entry count.
+		if goL, err := x509.ParseRevocationList(data); err == nil && len(goL.RevokedCertificateEntries) != l.Entries {
+			t.Fatalf("entries %d; Go says %d", l.Entries, len(goL.RevokedCertificateEntries))
+		}
+	})
+}
+
+// BenchmarkLoadMillionEntryCRL reports the time and the extra live heap
+// of loading a 1,000,000-entry CRL into a trust store.
+//
+//	go test -run '^$' -bench MillionEntryCRL -benchtime 3x ./internal/truststore/
+func BenchmarkLoadMillionEntryCRL(b *testing.B) {
+	ca := testutil.Root(b, "big ca")
+	der := crlDER(b, ca, 1_000_000)
+	b.ResetTimer()
+	var heapMB float64
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		l, _, err := truststore.ParseCRL(der)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := truststore.New("big", []*x509.Certificate{ca.Cert}, []truststore.RevocationInput{{Source: "big.crl", List: l}}, truststore.Options{MaxRevocationEntries: 2_000_000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		heapMB = float64(m1.HeapAlloc-m0.HeapAlloc) / (1 << 20)
+		runtime.KeepAlive(s)
+	}
+	b.ReportMetric(heapMB, "heap-MB")
+	b.ReportMetric(float64(len(der))/(1<<20), "file-MB")
+}
