@@ -32,6 +32,9 @@ usage:
                           quick start: dev PKI in ./.edge, verify mode on 127.0.0.1:8443
   edge serve -c FILE      serve the configuration in FILE until SIGINT/SIGTERM
   edge check -c FILE      validate FILE and every file it references
+  edge verify --trust-store-bundle FILE [--crl FILE]... --cert CHAIN.pem
+              [--at TIME] [--ignore-expiry] [--revocation-check alb|strict] [--format text|json]
+                          the verdict ALB would log for one client chain, and why
   edge version            print version information
 `
 
@@ -50,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "verify":
+		return verify(args[1:], stdout, stderr)
 	case "version":
 		return version(stdout)
 	case "help":

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -301,5 +302,56 @@ func TestCheckRevocations(t *testing.T) {
 	_, errOut, code = runEdge(t, dir, "check", "-c", "edge.yaml")
 	if code != 1 || !strings.Contains(errOut, "f.pem: InvalidRevocationContent: not a DER CRL") {
 		t.Errorf("garbage CRL: exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+func TestVerifyCommand(t *testing.T) {
+	dir := t.TempDir()
+	seed := testutil.NewSeed(t)
+	revoked := testutil.Client(t, seed.B, pki.Options{Subject: pkix.Name{CommonName: "revoked"}})
+	crl, _ := testutil.OpenSSLCRL(t, dir, "b", seed.B, revoked.Cert)
+	for name, is := range map[string]*pki.Issued{"c": seed.C, "e": seed.E, "h": seed.H, "revoked": revoked} {
+		testutil.WriteFile(t, filepath.Join(dir, name+".pem"), pki.CertPEM(is.ChainWithoutRoot()...))
+	}
+	testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), pki.CertPEM(seed.A.Cert, seed.B.Cert))
+	args := func(cert string, extra ...string) []string {
+		return append([]string{"verify", "--trust-store-bundle", "bundle.pem", "--crl", crl, "--cert", cert}, extra...)
+	}
+
+	out, _, code := runEdge(t, dir, args("c.pem")...)
+	if code != 0 || !strings.Contains(out, "tls_verify_status: Success") || !strings.Contains(out, `#2 "CN=A,O=edge tests"`) {
+		t.Errorf("A-B-C: exit %d\n%s", code, out)
+	}
+	out, _, code = runEdge(t, dir, args("revoked.pem")...)
+	if code != 1 || !strings.Contains(out, "tls_verify_status: Failed:ClientCertCrlHit") || !strings.Contains(out, "failed check:      revocation") || !strings.Contains(out, `on certificate:    #0 "CN=revoked"`) {
+		t.Errorf("revoked: exit %d\n%s", code, out)
+	}
+	out, _, code = runEdge(t, dir, args("h.pem", "--format", "json")...)
+	var res struct {
+		Status string `json:"tls_verify_status"`
+		Check  string `json:"failed_check"`
+		Built  bool   `json:"chain_built"`
+		Chain  []struct {
+			Subject string `json:"subject"`
+		} `json:"chain"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 1 {
+		t.Fatalf("json: exit %d, %v\n%s", code, err, out)
+	}
+	if res.Status != "Failed:ClientCertUntrusted" || res.Built || len(res.Chain) != 2 || res.Chain[0].Subject != "CN=H" {
+		t.Errorf("F-G-H json = %+v", res)
+	}
+	// --at in the future and --ignore-expiry.
+	// The leaf lives 825 days and its CAs ten years: three years on, only
+	// the leaf has expired.
+	later := time.Now().AddDate(3, 0, 0).UTC().Format(time.RFC3339)
+	if out, _, code := runEdge(t, dir, args("c.pem", "--at", later)...); code != 1 || !strings.Contains(out, "Failed:ClientCertExpired") {
+		t.Errorf("--at +3y: exit %d\n%s", code, out)
+	}
+	if out, _, code := runEdge(t, dir, args("c.pem", "--at", later, "--ignore-expiry")...); code != 0 {
+		t.Errorf("--ignore-expiry: exit %d\n%s", code, out)
+	}
+	if _, errOut, code := runEdge(t, dir, "verify", "--trust-store-bundle", "missing.pem", "--cert", "c.pem"); code != 1 || !strings.Contains(errOut, "missing.pem: no such file") {
+		t.Errorf("missing bundle: exit %d, %s", code, errOut)
 	}
 }

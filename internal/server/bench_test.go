@@ -1,12 +1,15 @@
 package server_test
 
 import (
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -64,6 +67,33 @@ func BenchmarkMTLSHandshake(b *testing.B) {
 		cfg.RootCAs = e.roots
 		runHandshakes(b, e.addr, cfg)
 	})
+
+	// The same with a 1,000,000-entry CRL of the client's issuer B.
+	b.Run("edge-verify-1M-CRL", func(b *testing.B) {
+		crlPath := filepath.Join(b.TempDir(), "big.crl")
+		testutil.WriteFile(b, crlPath, bigCRL(b, seed.B, 1_000_000))
+		e := startEdge(b, seed, listenerYAML{mtls: verifyMTLS, crls: []string{crlPath}, storeExtra: []string{"max_revocation_entries: 2000000"}})
+		defer e.stop()
+		cfg := client.Clone()
+		cfg.RootCAs = e.roots
+		runHandshakes(b, e.addr, cfg)
+	})
+}
+
+// bigCRL returns a DER CRL of ca with n random serials.
+func bigCRL(b *testing.B, ca *pki.CA, n int) []byte {
+	now := time.Now()
+	entries := make([]x509.RevocationListEntry, n)
+	for i := range entries {
+		s := make([]byte, 16)
+		rand.Read(s)
+		entries[i] = x509.RevocationListEntry{SerialNumber: new(big.Int).SetBytes(s), RevocationTime: now}
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: now.Add(-time.Hour), NextUpdate: now.Add(time.Hour), RevokedCertificateEntries: entries}, ca.Cert, ca.Key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return der
 }
 
 func runHandshakes(b *testing.B, addr string, cfg *tls.Config) {

@@ -44,6 +44,9 @@ type listenerYAML struct {
 	body     string
 	// crls are revocation files of the seed trust store.
 	crls []string
+	// storeExtra is appended to the trust store's mapping, e.g.
+	// "revocation_check: strict".
+	storeExtra []string
 }
 
 // startEdge writes a configuration around the seed trust store and the
@@ -70,6 +73,9 @@ func startEdge(t testing.TB, seed *testutil.Seed, l listenerYAML) *edge {
 	fmt.Fprintf(&b, "trust_stores:\n  - name: seed\n    ca_certificates_bundle: %s\n", seed.BundlePath)
 	if len(l.crls) > 0 {
 		fmt.Fprintf(&b, "    revocations: [%s]\n", strings.Join(l.crls, ", "))
+	}
+	for _, x := range l.storeExtra {
+		fmt.Fprintf(&b, "    %s\n", x)
 	}
 	fmt.Fprintf(&b, "listeners:\n  - port: 0\n    protocol: %s\n", l.protocol)
 	if l.protocol == "HTTPS" {

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"edge/internal/certfmt"
+	"edge/internal/truststore"
+)
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+type verifyCert struct {
+	Depth     int    `json:"depth"`
+	Subject   string `json:"subject"`
+	Issuer    string `json:"issuer"`
+	Serial    string `json:"serial"`
+	NotBefore string `json:"not_before"`
+	NotAfter  string `json:"not_after"`
+	// Source is "presented" (sent by the client) or "trust store".
+	Source string `json:"source"`
+}
+
+type verifyResult struct {
+	Status string `json:"tls_verify_status"`
+	// Check names the check that decided a failure.
+	Check  string       `json:"failed_check,omitempty"`
+	Detail string       `json:"detail"`
+	Failed *verifyCert  `json:"failed_certificate,omitempty"`
+	Chain  []verifyCert `json:"chain"`
+	// Built tells whether Chain is the path edge built (true) or, when
+	// none was found, the chain as presented.
+	Built      bool   `json:"chain_built"`
+	At         string `json:"verification_time"`
+	TrustStore struct {
+		NumberOfCaCertificates int    `json:"NumberOfCaCertificates"`
+		TotalRevokedEntries    int    `json:"TotalRevokedEntries"`
+		RevocationCheck        string `json:"revocation_check"`
+	} `json:"trust_store"`
+}
+
+// checkNames says which of Verify's checks produced a status.
+var checkNames = map[truststore.Status]string{
+	truststore.ClientCertMaxSizeExceeded:       "chain size",
+	truststore.ClientCertMaxChainDepthExceeded: "chain depth",
+	truststore.ClientCertTypeUnsupported:       "key and signature type",
+	truststore.ClientCertUntrusted:             "path to a trust-store CA",
+	truststore.ClientCertNotYetValid:           "validity period",
+	truststore.ClientCertExpired:               "validity period",
+	truststore.ClientCertPurposeInvalid:        "purpose (extended key usage)",
+	truststore.ClientCertCrlHit:                "revocation",
+	truststore.ClientCertCrlProcessingError:    "revocation",
+	truststore.ClientCertInvalid:               "certificate parsing",
+	truststore.UnmappedConnectionError:         "client certificate present",
+}
+
+func verify(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("edge verify", stderr)
+	bundle := fs.String("trust-store-bundle", "", "CA bundle `FILE` in ALB's format")
+	var crls stringList
+	fs.Var(&crls, "crl", "CRL `FILE` (PEM or DER); repeatable")
+	certFile := fs.String("cert", "", "client chain `FILE` (PEM, leaf first)")
+	at := fs.String("at", "", "verification `TIME` (RFC 3339 or YYYY-MM-DD); default now")
+	ignoreExpiry := fs.Bool("ignore-expiry", false, "as ignore_client_certificate_expiry: accept an expired leaf")
+	mode := fs.String("revocation-check", "alb", "alb or strict (RFC 5280)")
+	format := fs.String("format", "text", "text or json")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *bundle == "" || *certFile == "" || fs.NArg() > 0 || (*format != "text" && *format != "json") {
+		fmt.Fprintln(stderr, "usage: edge verify --trust-store-bundle FILE [--crl FILE]... --cert CHAIN.pem [--at TIME] [--ignore-expiry] [--revocation-check alb|strict] [--format text|json]")
+		return exitUsage
+	}
+	now := time.Now()
+	if *at != "" {
+		t, err := parseTime(*at)
+		if err != nil {
+			fmt.Fprintf(stderr, "edge verify: --at %q: %v\n", *at, err)
+			return exitUsage
+		}
+		now = t
+	}
+	rm, err := truststore.ParseRevocationMode(*mode)
+	if err != nil {
+		fmt.Fprintf(stderr, "edge verify: --revocation-check: %v\n", err)
+		return exitUsage
+	}
+	store, err := loadStore(*bundle, crls, rm)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return exitFail
+	}
+	data, err := os.ReadFile(*certFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", *certFile, unwrapPathErr(err))
+		return exitFail
+	}
+	var res verifyResult
+	res.At = now.UTC().Format(time.RFC3339)
+	res.TrustStore.NumberOfCaCertificates = len(store.CAs)
+	res.TrustStore.TotalRevokedEntries = store.TotalRevokedEntries()
+	res.TrustStore.RevocationCheck = store.Mode.String()
+
+	presented, perr := parseChain(data)
+	var v truststore.Verdict
+	switch {
+	case perr != nil && len(presented) == 0 && !errors.Is(perr, errUnparseable):
+		fmt.Fprintf(stderr, "%s: %v\n", *certFile, perr)
+		return exitFail
+	case perr != nil:
+		// Go's TLS stack refuses such a chain before verification: ALB
+		// logs the certificate as invalid.
+		v = truststore.Verdict{Status: truststore.ClientCertInvalid, Detail: perr.Error()}
+	default:
+		v = store.Verify(presented, truststore.VerifyOptions{Now: now, IgnoreExpiry: *ignoreExpiry})
+	}
+	res.Status, res.Detail = v.Status.String(), v.Detail
+	if v.Status != truststore.Success {
+		res.Check = checkNames[v.Status]
+	}
+	chain := v.Chain
+	res.Built = chain != nil
+	if chain == nil {
+		chain = presented
+	}
+	for i, c := range chain {
+		vc := describeCert(i, c, presented)
+		res.Chain = append(res.Chain, vc)
+		if v.Cert != nil && c.Equal(v.Cert) && res.Failed == nil {
+			res.Failed = &vc
+		}
+	}
+	if v.Cert != nil && res.Failed == nil {
+		vc := describeCert(v.Depth, v.Cert, presented)
+		res.Failed = &vc
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(res)
+	} else {
+		printVerify(stdout, &res)
+	}
+	if v.Status != truststore.Success {
+		return exitFail
+	}
+	return exitOK
+}
+
+func describeCert(depth int, c *x509.Certificate, presented []*x509.Certificate) verifyCert {
+	src := "trust store"
+	for _, p := range presented {
+		if p.Equal(c) {
+			src = "presented"
+		}
+	}
+	return verifyCert{
+		Depth: depth, Subject: certfmt.DN(c.RawSubject), Issuer: certfmt.DN(c.RawIssuer), Serial: certfmt.Serial(c),
+		NotBefore: c.NotBefore.UTC().Format(time.RFC3339), NotAfter: c.NotAfter.UTC().Format(time.RFC3339), Source: src,
+	}
+}
+
+func printVerify(w io.Writer, r *verifyResult) {
+	fmt.Fprintf(w, "tls_verify_status: %s\n", r.Status)
+	if r.Check != "" {
+		fmt.Fprintf(w, "failed check:      %s\n", r.Check)
+	}
+	if r.Failed != nil {
+		fmt.Fprintf(w, "on certificate:    #%d %q\n", r.Failed.Depth, r.Failed.Subject)
+	}
+	fmt.Fprintf(w, "why:               %s\n", r.Detail)
+	fmt.Fprintf(w, "verified at:       %s (trust store: %d CA certificates, %d revoked entries, revocation_check %s)\n",
+		r.At, r.TrustStore.NumberOfCaCertificates, r.TrustStore.TotalRevokedEntries, r.TrustStore.RevocationCheck)
+	if r.Built {
+		fmt.Fprintln(w, "chain built:")
+	} else {
+		fmt.Fprintln(w, "chain presented (no path to the trust store was built):")
+	}
+	for _, c := range r.Chain {
+		fmt.Fprintf(w, "  #%d %q\n     issuer %q\n     serial %s  NotBefore=%s;NotAfter=%s  (%s)\n", c.Depth, c.Subject, c.Issuer, c.Serial, c.NotBefore, c.NotAfter, c.Source)
+	}
+}
+
+func loadStore(bundle string, crls []string, mode truststore.RevocationMode) (*truststore.Store, error) {
+	data, err := os.ReadFile(bundle)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", bundle, unwrapPathErr(err))
+	}
+	cas, err := truststore.ParseBundle(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", bundle, err)
+	}
+	var ins []truststore.RevocationInput
+	for _, p := range crls {
+		d, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", p, unwrapPathErr(err))
+		}
+		l, _, err := truststore.ParseCRL(d)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", p, err)
+		}
+		ins = append(ins, truststore.RevocationInput{Source: p, List: l, Digest: sha256.Sum256(d)})
+	}
+	return truststore.New("verify", cas, ins, truststore.Options{Revocation: mode})
+}
+
+var errUnparseable = errors.New("certificate cannot be parsed")
+
+// parseChain reads every CERTIFICATE block. A block Go cannot parse makes
+// the error wrap errUnparseable.
+func parseChain(data []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	i := 0
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		i++
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return out, fmt.Errorf("%w: certificate #%d: %v", errUnparseable, i, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no PEM CERTIFICATE block")
+	}
+	return out, nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("want RFC 3339 (2020-01-01T00:00:00Z) or a date (2020-01-01)")
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
