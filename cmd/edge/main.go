@@ -1,5 +1,11 @@
 // Command edge is a local emulator of the mutual-TLS front door of an AWS
 // Application Load Balancer. See README.md.
+
+// ALB accepts client certificates with negative serial numbers (its docs
+// only say such certificates cannot be revoked); Go 1.23+ refuses to parse
+// them unless told otherwise.
+//
+//go:debug x509negativeserial=1
 package main
 
 import (

@@ -302,9 +302,16 @@ func readTime(s *cryptobyte.String) (time.Time, error) {
 	return t, nil
 }
 
-// serialKey returns the magnitude bytes of a DER INTEGER's content, the
-// form certificates' SerialNumber.Bytes() has.
+// serialKey returns the lookup key of a DER INTEGER's content: the
+// magnitude bytes, as certificates' SerialNumber.Bytes() has them, with a
+// "-" in front for negative serials (which ALB cannot revoke, but which
+// must never match the positive serial of the same magnitude).
 func serialKey(content []byte) []byte {
+	if len(content) > 0 && content[0]&0x80 != 0 {
+		n := new(big.Int).SetBytes(content)
+		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(content))))
+		return append([]byte{'-'}, n.Neg(n).Bytes()...)
+	}
 	for len(content) > 1 && content[0] == 0 {
 		content = content[1:]
 	}
@@ -312,6 +319,14 @@ func serialKey(content []byte) []byte {
 		return nil
 	}
 	return content
+}
+
+// certSerialKey is serialKey for a certificate's serial.
+func certSerialKey(c *x509.Certificate) []byte {
+	if c.SerialNumber.Sign() < 0 {
+		return append([]byte{'-'}, c.SerialNumber.Bytes()...)
+	}
+	return c.SerialNumber.Bytes()
 }
 
 // directoryName returns the canonical form of the first directoryName in
@@ -406,7 +421,7 @@ func (idp *IssuingDistributionPoint) readDPName(der []byte) error {
 		idp.FullNames = names
 		return err
 	case 1:
-		idp.RelativeName = n.Bytes
+		idp.RelativeName = n.FullBytes
 	}
 	return nil
 }
@@ -429,27 +444,29 @@ func reasonBits(b []byte) uint16 {
 }
 
 // Lookup reports whether the CRL lists serial for a certificate whose
-// issuer has the canonical name issuer; direct entries (issuer equal to
-// the CRL's own) are found with direct set.
+// issuer has the canonical name issuer; direct must be set when that
+// issuer is the CRL's own issuer, whose entries need no
+// certificateIssuer extension.
 func (l *RevocationList) Lookup(issuer string, direct bool, serial []byte) (Reason, bool) {
-	key := issuer
 	if direct {
-		key = ""
+		if r, ok := l.serials[""][string(serial)]; ok {
+			return r, true
+		}
 	}
-	m := l.serials[key]
-	if m == nil {
+	if issuer == "" {
 		return 0, false
 	}
-	r, ok := m[string(serial)]
+	// An indirect CRL may also name the CRL issuer in a certificateIssuer
+	// entry extension.
+	r, ok := l.serials[issuer][string(serial)]
 	return r, ok
 }
 
-// CheckSignatureFrom verifies that ca signed the CRL, with the checks
-// RFC 5280 puts on a CRL issuer (a CA certificate allowed to sign CRLs).
+// CheckSignatureFrom verifies that ca signed the CRL, with the check
+// RFC 5280 puts on a CRL issuer's certificate: a key usage, when present,
+// must allow cRLSign. (A dedicated CRL-signing certificate need not be a
+// CA certificate.)
 func (l *RevocationList) CheckSignatureFrom(ca *x509.Certificate) error {
-	if ca.Version == 3 && !ca.BasicConstraintsValid || ca.BasicConstraintsValid && !ca.IsCA {
-		return errors.New("the signer is not a CA certificate")
-	}
 	if ca.KeyUsage != 0 && ca.KeyUsage&x509.KeyUsageCRLSign == 0 {
 		return errors.New("the signer's key usage does not allow cRLSign")
 	}

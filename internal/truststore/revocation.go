@@ -28,7 +28,7 @@ func (s *Store) checkRevocation(chain []*x509.Certificate, now time.Time) Verdic
 			if !inScope(l.IDP, c, i) {
 				continue
 			}
-			if r, hit := l.Lookup("", true, c.SerialNumber.Bytes()); hit && r != ReasonRemoveFromCRL {
+			if r, hit := l.Lookup("", true, certSerialKey(c)); hit && r != ReasonRemoveFromCRL {
 				return fail(ClientCertCrlHit, c, i, "serial %s of %q is revoked by CRL %d (%s)", certfmt.Serial(c), certfmt.DN(c.RawSubject), crl.ID, crl.Source)
 			}
 		}

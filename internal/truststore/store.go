@@ -175,7 +175,7 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options
 			continue
 		}
 		crl := &CRL{ID: assigned[i], Source: in.Source, List: in.List, Issuer: issuer}
-		if issuer != nil {
+		if issuer != nil && s.Mode == RevocationALB {
 			in.List.release(issuer)
 			key := issuerKey(issuer)
 			s.bySigner[key] = append(s.bySigner[key], crl)

@@ -71,12 +71,15 @@ func (s *Store) Verify(presented []*x509.Certificate, o VerifyOptions) Verdict {
 	if total > MaxChainSize {
 		return fail(ClientCertMaxSizeExceeded, nil, 0, "the client chain is %d bytes; the limit is %d", total, MaxChainSize)
 	}
-	if len(presented) > MaxChainDepth {
+	if len(presented) > MaxChainDepth && s.Mode != RevocationStrict {
 		return fail(ClientCertMaxChainDepthExceeded, nil, 0, "the client sent %d certificates; ALB's maximum chain depth is %d", len(presented), MaxChainDepth)
 	}
 	leaf := presented[0]
 	if why := unsupportedType(leaf); why != "" {
 		return fail(ClientCertTypeUnsupported, leaf, 0, "%s", why)
+	}
+	if s.Mode == RevocationStrict {
+		return s.verifyStrict(leaf, presented[1:], now, o.IgnoreExpiry)
 	}
 
 	// Fast path: Go builds and checks a path valid now. Anything it
