@@ -113,16 +113,15 @@ func verify(args []string, stdout, stderr io.Writer) int {
 	res.TrustStore.TotalRevokedEntries = store.TotalRevokedEntries()
 	res.TrustStore.RevocationCheck = store.Mode.String()
 
-	presented, perr := parseChain(data)
+	presented, unparsedDER, perr := parseChain(data)
 	var v truststore.Verdict
 	switch {
 	case perr != nil && len(presented) == 0 && !errors.Is(perr, errUnparseable):
 		fmt.Fprintf(stderr, "%s: %v\n", *certFile, perr)
 		return exitFail
 	case perr != nil:
-		// Go's TLS stack refuses such a chain before verification: ALB
-		// logs the certificate as invalid.
-		v = truststore.Verdict{Status: truststore.ClientCertInvalid, Detail: perr.Error()}
+		// Go's TLS stack refuses such a chain before verification.
+		v = truststore.Verdict{Status: truststore.ClassifyUnparseable(unparsedDER), Detail: perr.Error()}
 	default:
 		v = store.Verify(presented, truststore.VerifyOptions{Now: now, IgnoreExpiry: *ignoreExpiry})
 	}
@@ -220,8 +219,8 @@ func loadStore(bundle string, crls []string, mode truststore.RevocationMode) (*t
 var errUnparseable = errors.New("certificate cannot be parsed")
 
 // parseChain reads every CERTIFICATE block. A block Go cannot parse makes
-// the error wrap errUnparseable.
-func parseChain(data []byte) ([]*x509.Certificate, error) {
+// the error wrap errUnparseable and is returned as bad.
+func parseChain(data []byte) (certs []*x509.Certificate, bad []byte, err error) {
 	var out []*x509.Certificate
 	i := 0
 	for {
@@ -236,14 +235,14 @@ func parseChain(data []byte) ([]*x509.Certificate, error) {
 		i++
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			return out, fmt.Errorf("%w: certificate #%d: %v", errUnparseable, i, err)
+			return out, b.Bytes, fmt.Errorf("%w: certificate #%d: %v", errUnparseable, i, err)
 		}
 		out = append(out, c)
 	}
 	if len(out) == 0 {
-		return nil, errors.New("no PEM CERTIFICATE block")
+		return nil, nil, errors.New("no PEM CERTIFICATE block")
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 func parseTime(s string) (time.Time, error) {
