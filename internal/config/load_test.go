@@ -80,6 +80,9 @@ func TestParseProblems(t *testing.T) {
 			return strings.Replace(strings.Replace(s, "port: 8443", "port: 70000", 1), "mode: verify", "mode: passthrough", 1)
 		}, []string{"edge.yaml:8: listeners[0].port: 70000 is not a port", "edge.yaml:12: listeners[0].mutual_authentication.trust_store: a trust store is used only in verify mode",
 			"edge.yaml:13: listeners[0].mutual_authentication.advertise_trust_store_ca_names: applies only in verify mode"}},
+		{"bad revocation check", func(s string) string {
+			return strings.Replace(s, "ca_certificates_bundle: pki/bundle.pem", "ca_certificates_bundle: pki/bundle.pem\n    revocation_check: rfc", 1)
+		}, []string{`edge.yaml:7: trust_stores[0].revocation_check: "rfc" is not a revocation check (want alb or strict)`}},
 		{"duplicate key", func(s string) string { return strings.Replace(s, "name: my-alb", "name: my-alb\nname: other", 1) },
 			[]string{`edge.yaml:2: mapping key "name" already defined at line 1`}},
 		{"not yaml", func(string) string { return "listeners: [\n" }, []string{"edge.yaml:1: did not find expected node content"}},

@@ -215,3 +215,50 @@ func BenchmarkLoadMillionEntryCRL(b *testing.B) {
 	b.ReportMetric(heapMB, "heap-MB")
 	b.ReportMetric(float64(len(der))/(1<<20), "file-MB")
 }
+
+// A CRL of the issuer that is not valid yet cannot be processed at
+// handshake time (alb mode).
+func TestCRLNotYetValidIsProcessingError(t *testing.T) {
+	s := testutil.NewSeed(t)
+	now := time.Now()
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(1), ThisUpdate: now.Add(24 * time.Hour), NextUpdate: now.Add(48 * time.Hour),
+	}, s.B.Cert, s.B.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := truststore.ParseCRL(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := newStore(t, "future", []*x509.Certificate{s.A.Cert, s.B.Cert}, truststore.RevocationInput{Source: "future.crl", List: l})
+	if v := store.Verify(s.C.ChainWithoutRoot(), truststore.VerifyOptions{}); v.Status != truststore.ClientCertCrlProcessingError {
+		t.Fatalf("status = %s (%s); want Failed:ClientCertCrlProcessingError", v.Status, v.Detail)
+	}
+}
+
+// In strict mode a certificate whose issuer has no CRL has an unknown
+// status; in alb mode it is not revoked.
+func TestStrictNeedsCRLs(t *testing.T) {
+	s := testutil.NewSeed(t)
+	crlA, _, _ := truststore.ParseCRL(crlDER(t, s.A, 0))
+	crlB, _, _ := truststore.ParseCRL(crlDER(t, s.B, 0))
+	for _, tc := range []struct {
+		mode truststore.RevocationMode
+		crls []truststore.RevocationInput
+		want truststore.Status
+	}{
+		{truststore.RevocationALB, nil, truststore.Success},
+		{truststore.RevocationStrict, nil, truststore.ClientCertUntrusted},
+		{truststore.RevocationStrict, []truststore.RevocationInput{{Source: "a", List: crlA}}, truststore.ClientCertUntrusted},
+		{truststore.RevocationStrict, []truststore.RevocationInput{{Source: "a", List: crlA}, {Source: "b", List: crlB}}, truststore.Success},
+	} {
+		store, err := truststore.New("s", []*x509.Certificate{s.A.Cert, s.B.Cert}, tc.crls, truststore.Options{Revocation: tc.mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := store.Verify(s.C.ChainWithoutRoot(), truststore.VerifyOptions{}); v.Status != tc.want {
+			t.Errorf("%s with %d CRLs: %s (%s); want %s", tc.mode, len(tc.crls), v.Status, v.Detail, tc.want)
+		}
+	}
+}
