@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/pem"
 	"time"
 )
 
@@ -53,3 +54,52 @@ func AppendValidity(dst []byte, c *x509.Certificate) []byte {
 
 // Validity returns AppendValidity as a string.
 func Validity(c *x509.Certificate) string { return string(AppendValidity(nil, c)) }
+
+// URLEncodePEM returns the certificates as PEM, URL-encoded the way ALB's
+// published X-Amzn-Mtls-Clientcert examples are: letters, digits and
+// "-_.~+/" stay, everything else (space, newline, '=') becomes %XX with
+// uppercase hex.
+func URLEncodePEM(certs ...*x509.Certificate) string {
+	var b []byte
+	const hex = "0123456789ABCDEF"
+	for _, c := range certs {
+		p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+		for _, ch := range p {
+			switch {
+			case ch >= 'A' && ch <= 'Z', ch >= 'a' && ch <= 'z', ch >= '0' && ch <= '9',
+				ch == '-', ch == '_', ch == '.', ch == '~', ch == '+', ch == '/':
+				b = append(b, ch)
+			default:
+				b = append(b, '%', hex[ch>>4], hex[ch&0xf])
+			}
+		}
+	}
+	return string(b)
+}
+
+// HeaderSafe makes a DN usable as an HTTP header value: control
+// characters, which RFC 4514 strings may hold but headers may not, become
+// RFC 4514 hex escapes (\0A).
+func HeaderSafe(s string) string {
+	ok := true
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == 0x7f {
+			b = append(b, '\\', hex[c>>4], hex[c&0xf])
+			continue
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}

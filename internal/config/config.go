@@ -13,11 +13,18 @@ type Config struct {
 	Name string `yaml:"name"`
 	// Admin is the admin listener (metrics, reload). Not served yet.
 	Admin *Admin `yaml:"admin"`
+	// Region and AccountID appear in the ARNs edge logs (target groups,
+	// certificates). Default: us-east-1 and 123456789012.
+	Region    string `yaml:"region"`
+	AccountID string `yaml:"account_id"`
+	// IdleTimeoutSeconds is ALB's idle_timeout.timeout_seconds: a target
+	// that sends no response within it gets a 504. Default: 60.
+	IdleTimeoutSeconds int `yaml:"idle_timeout_seconds"`
 	// Logs chooses where the ALB-format logs go.
 	Logs Logs `yaml:"logs"`
 	// TrustStores are referenced by name from listeners.
 	TrustStores []TrustStore `yaml:"trust_stores"`
-	// TargetGroups are forwarding destinations. Not served yet.
+	// TargetGroups are forwarding destinations.
 	TargetGroups []TargetGroup `yaml:"target_groups"`
 	// Listeners are the ports edge listens on.
 	Listeners []Listener `yaml:"listeners"`
@@ -61,11 +68,15 @@ type TrustStore struct {
 	MaxRevocationEntries int `yaml:"max_revocation_entries"`
 }
 
-// TargetGroup is a set of targets to forward to.
+// TargetGroup is a set of targets to forward to, round-robin.
 type TargetGroup struct {
-	Name     string   `yaml:"name"`
-	Protocol string   `yaml:"protocol"`
-	Targets  []string `yaml:"targets"`
+	// Name: 1-32 letters, digits or inner hyphens.
+	Name string `yaml:"name"`
+	// Protocol is HTTP or HTTPS (target certificates are not verified,
+	// as on ALB). Default: HTTP.
+	Protocol string `yaml:"protocol"`
+	// Targets are host:port addresses.
+	Targets []string `yaml:"targets"`
 }
 
 // Listener is one HTTPS or HTTP listener.
@@ -86,7 +97,7 @@ type Listener struct {
 	Certificates []Certificate `yaml:"certificates"`
 	// MutualAuthentication is off when absent.
 	MutualAuthentication *MutualAuthentication `yaml:"mutual_authentication"`
-	// Rules are evaluated by priority before DefaultActions. Not served yet.
+	// Rules are evaluated by ascending priority before DefaultActions.
 	Rules []Rule `yaml:"rules"`
 	// DefaultActions is the default rule's action list (exactly one).
 	DefaultActions []Action `yaml:"default_actions"`
@@ -116,20 +127,53 @@ type MutualAuthentication struct {
 
 // Rule is a listener rule.
 type Rule struct {
+	// Priority is 1-50000, unique per listener; lower is evaluated first.
 	Priority   int         `yaml:"priority"`
 	Conditions []Condition `yaml:"conditions"`
 	Actions    []Action    `yaml:"actions"`
 }
 
-// Condition is a rule condition.
+// Condition is a rule condition (ELBv2 RuleCondition). Values may be given
+// directly or in the field's *_config, as the API allows.
 type Condition struct {
+	// Field: host-header, path-pattern, http-header, http-request-method,
+	// query-string or source-ip.
 	Field  string   `yaml:"field"`
 	Values []string `yaml:"values"`
+
+	HostHeaderConfig        *ValuesConfig      `yaml:"host_header_config"`
+	PathPatternConfig       *ValuesConfig      `yaml:"path_pattern_config"`
+	HTTPHeaderConfig        *HTTPHeaderConfig  `yaml:"http_header_config"`
+	HTTPRequestMethodConfig *ValuesConfig      `yaml:"http_request_method_config"`
+	QueryStringConfig       *QueryStringConfig `yaml:"query_string_config"`
+	SourceIPConfig          *ValuesConfig      `yaml:"source_ip_config"`
+}
+
+// ValuesConfig is a list of match values.
+type ValuesConfig struct {
+	Values []string `yaml:"values"`
+}
+
+// HTTPHeaderConfig matches one header's values.
+type HTTPHeaderConfig struct {
+	HTTPHeaderName string   `yaml:"http_header_name"`
+	Values         []string `yaml:"values"`
+}
+
+// QueryStringConfig matches query parameters.
+type QueryStringConfig struct {
+	Values []KeyValue `yaml:"values"`
+}
+
+// KeyValue is a query-string match; an empty Key matches any key.
+type KeyValue struct {
+	Key   string `yaml:"key"`
+	Value string `yaml:"value"`
 }
 
 // Action is a rule action.
 type Action struct {
-	// Type: fixed-response (forward and redirect are not served yet).
+	// Type: forward, redirect or fixed-response.
 	Type                string               `yaml:"type"`
 	FixedResponseConfig *FixedResponseConfig `yaml:"fixed_response_config"`
 	TargetGroup         string               `yaml:"target_group"`

@@ -5,7 +5,6 @@ import (
 	"net"
 	"regexp"
 	"strconv"
-	"unicode/utf8"
 
 	"edge/internal/suggest"
 )
@@ -40,10 +39,22 @@ func (c *Config) Validate() Problems {
 	if c.Admin != nil && c.Admin.Listen != "" {
 		add("admin.listen", "the admin listener is not available in this version of edge; remove the admin section or set listen: \"\"")
 	}
-	for i := range c.TargetGroups {
-		add(fmt.Sprintf("target_groups[%d]", i), "target groups (forwarding) are not available in this version of edge; use a fixed-response default action")
-		break
+	if c.Region == "" {
+		c.Region = "us-east-1"
+	} else if !regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`).MatchString(c.Region) {
+		add("region", "%q is not an AWS region name (e.g. us-east-1)", c.Region)
 	}
+	if c.AccountID == "" {
+		c.AccountID = "123456789012"
+	} else if !regexp.MustCompile(`^\d{12}$`).MatchString(c.AccountID) {
+		add("account_id", "%q is not a 12-digit AWS account id", c.AccountID)
+	}
+	if c.IdleTimeoutSeconds == 0 {
+		c.IdleTimeoutSeconds = 60
+	} else if c.IdleTimeoutSeconds < 1 || c.IdleTimeoutSeconds > 4000 {
+		add("idle_timeout_seconds", "%d is outside ALB's range 1-4000", c.IdleTimeoutSeconds)
+	}
+	groups := c.validateTargetGroups(add)
 
 	stores := map[string]bool{}
 	for i, ts := range c.TrustStores {
@@ -128,11 +139,12 @@ func (c *Config) Validate() Problems {
 		if ma := l.MutualAuthentication; ma != nil {
 			c.validateMTLS(ma, p+".mutual_authentication", stores, add)
 		}
-		for j := range l.Rules {
-			add(fmt.Sprintf("%s.rules[%d]", p, j), "listener rules are not available in this version of edge; use default_actions")
-			break
+		c.validateRules(l, p, groups, add)
+		if len(l.DefaultActions) != 1 {
+			add(p+".default_actions", "exactly one default action is required, found %d", len(l.DefaultActions))
+		} else {
+			c.validateAction(l, l.DefaultActions[0], p+".default_actions[0]", groups, add)
 		}
-		c.validateDefaultActions(l.DefaultActions, p+".default_actions", add)
 	}
 	return ps
 }
@@ -174,37 +186,6 @@ func (c *Config) validateMTLS(ma *MutualAuthentication, p string, stores map[str
 		}
 	default:
 		add(p+".advertise_trust_store_ca_names", "%q is not on or off (quote it: \"on\")", ma.AdvertiseTrustStoreCaNames)
-	}
-}
-
-func (c *Config) validateDefaultActions(actions []Action, p string, add func(string, string, ...any)) {
-	if len(actions) != 1 {
-		add(p, "exactly one default action is required, found %d", len(actions))
-		return
-	}
-	a := actions[0]
-	ap := p + "[0]"
-	switch a.Type {
-	case "fixed-response":
-		fr := a.FixedResponseConfig
-		if fr == nil {
-			add(ap, "fixed-response needs fixed_response_config")
-			return
-		}
-		fp := ap + ".fixed_response_config"
-		if !fixedStatus.MatchString(fr.StatusCode) {
-			add(fp+".status_code", "%q does not match ^(2|4|5)\\d\\d$", fr.StatusCode)
-		}
-		if fr.ContentType != "" && !contains(FixedResponseContentTypes, fr.ContentType) {
-			add(fp+".content_type", "%q is not one of %v", fr.ContentType, FixedResponseContentTypes)
-		}
-		if n := utf8.RuneCountInString(fr.MessageBody); n > MaxFixedResponseBody {
-			add(fp+".message_body", "is %d characters; ALB allows at most %d", n, MaxFixedResponseBody)
-		}
-	case "forward", "redirect":
-		add(ap+".type", "%s actions are not available in this version of edge; use fixed-response", a.Type)
-	default:
-		add(ap+".type", "%q is not an action type (want fixed-response)", a.Type)
 	}
 }
 

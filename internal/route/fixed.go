@@ -1,14 +1,14 @@
-// Package route turns a listener's rules and actions into an http.Handler.
-// This version serves the default rule's fixed-response action.
+// Package route turns a listener's rules and actions into an http.Handler:
+// ALB's conditions and their matching rules, rule priority, and the
+// fixed-response and redirect actions (forward lives in package proxy).
 package route
 
 import (
 	"net/http"
 	"strconv"
-)
 
-// ServerHeader is the Server header ALB sends on responses it generates.
-const ServerHeader = "awselb/2.0"
+	"edge/internal/proxy"
+)
 
 // FixedResponse answers every request with the same status, content type
 // and body, as ALB's fixed-response action does.
@@ -34,7 +34,7 @@ func NewFixedResponse(status, contentType, body string) (*FixedResponse, error) 
 
 func (f *FixedResponse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h["Server"] = []string{ServerHeader}
+	h["Server"] = []string{proxy.ServerHeader}
 	if f.ContentType != "" {
 		h["Content-Type"] = []string{f.ContentType}
 	} else {

@@ -12,14 +12,17 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"edge/internal/config"
 	"edge/internal/logfmt"
 	"edge/internal/pki"
+	"edge/internal/proxy"
 	"edge/internal/route"
 	"edge/internal/tlsterm"
 	"edge/internal/truststore"
@@ -54,6 +57,9 @@ type Snapshot struct {
 	Notes []string
 	// DevPKI is the dev PKI used, if any listener needed it.
 	DevPKI *pki.DevPKI
+	// Proxy forwards to the target groups; TargetGroups by name.
+	Proxy        *proxy.Proxy
+	TargetGroups map[string]*proxy.TargetGroup
 }
 
 // Listener is one built listener.
@@ -70,6 +76,8 @@ type Listener struct {
 	TrustStoreName string
 	// DefaultAction describes the default rule for summaries.
 	DefaultAction string
+	// Rules is the number of rules besides the default.
+	Rules int
 	// DevCertificate is true when the dev CA issued the certificate.
 	DevCertificate bool
 }
@@ -77,8 +85,12 @@ type Listener struct {
 // Addr is host:port as configured.
 func (l *Listener) Addr() string { return net.JoinHostPort(l.Address, strconv.Itoa(l.Port)) }
 
-// Close releases what the snapshot holds (certificate caches).
+// Close releases what the snapshot holds (certificate caches, idle
+// connections to targets).
 func (s *Snapshot) Close() {
+	if s.Proxy != nil {
+		s.Proxy.Close()
+	}
 	for _, l := range s.Listeners {
 		if l.Term != nil && l.Term.Certificates != nil {
 			l.Term.Certificates.Close()
@@ -125,6 +137,16 @@ func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
 		b.opts.DevPKIDir = cfg.Path(".edge")
 	}
 	b.logs()
+	b.snap.Proxy = proxy.New(time.Duration(cfg.IdleTimeoutSeconds) * time.Second)
+	b.snap.TargetGroups = map[string]*proxy.TargetGroup{}
+	for _, tg := range cfg.TargetGroups {
+		b.snap.TargetGroups[tg.Name] = &proxy.TargetGroup{
+			Name:    tg.Name,
+			ARN:     proxy.TargetGroupARN(cfg.Region, cfg.AccountID, tg.Name),
+			Scheme:  strings.ToLower(tg.Protocol),
+			Targets: tg.Targets,
+		}
+	}
 	for i, ts := range cfg.TrustStores {
 		b.trustStore(i, ts)
 	}
@@ -237,7 +259,7 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 func (b *builder) listener(i int, lc *config.Listener) {
 	p := fmt.Sprintf("listeners[%d]", i)
 	l := &Listener{Index: i, Address: lc.Address, Port: *lc.Port, Protocol: lc.Protocol}
-	b.defaultAction(l, lc, p)
+	b.routes(l, lc, p)
 	b.snap.Listeners = append(b.snap.Listeners, l)
 	if lc.Protocol != "HTTPS" {
 		return
@@ -275,19 +297,104 @@ func (b *builder) listener(i int, lc *config.Listener) {
 	}
 }
 
-func (b *builder) defaultAction(l *Listener, lc *config.Listener, p string) {
-	fr := lc.DefaultActions[0].FixedResponseConfig
-	h, err := route.NewFixedResponse(fr.StatusCode, fr.ContentType, fr.MessageBody)
-	if err != nil {
-		b.at(p+".default_actions[0]", "%v", err)
-		return
+func (b *builder) routes(l *Listener, lc *config.Listener, p string) {
+	var rules []route.Rule
+	for j, rc := range lc.Rules {
+		rp := fmt.Sprintf("%s.rules[%d]", p, j)
+		h, _ := b.action(rc.Actions[0], rp+".actions[0]")
+		var conds []route.Condition
+		for k, c := range rc.Conditions {
+			cond, err := condition(c)
+			if err != nil {
+				b.at(fmt.Sprintf("%s.conditions[%d]", rp, k), "%v", err)
+				continue
+			}
+			conds = append(conds, cond)
+		}
+		rules = append(rules, route.Rule{Priority: rc.Priority, Conditions: conds, Kind: rc.Actions[0].Type, Action: h})
 	}
-	l.Handler = h
-	ct := fr.ContentType
-	if ct == "" {
-		ct = "no content type"
+	def, desc := b.action(lc.DefaultActions[0], p+".default_actions[0]")
+	l.Handler = route.NewRouter(rules, lc.DefaultActions[0].Type, def)
+	l.DefaultAction = desc
+	l.Rules = len(rules)
+}
+
+// action builds one validated action and describes it for summaries.
+func (b *builder) action(a config.Action, p string) (http.Handler, string) {
+	switch a.Type {
+	case "fixed-response":
+		fr := a.FixedResponseConfig
+		h, err := route.NewFixedResponse(fr.StatusCode, fr.ContentType, fr.MessageBody)
+		if err != nil {
+			b.at(p, "%v", err)
+		}
+		ct := fr.ContentType
+		if ct == "" {
+			ct = "no content type"
+		}
+		return h, fmt.Sprintf("fixed-response %s (%s, %d bytes)", fr.StatusCode, ct, len(fr.MessageBody))
+	case "redirect":
+		rc := a.RedirectConfig
+		status := http.StatusMovedPermanently
+		if rc.StatusCode == "HTTP_302" {
+			status = http.StatusFound
+		}
+		rd := &route.Redirect{Protocol: rc.Protocol, Host: rc.Host, Port: rc.Port, Path: rc.Path, Query: rc.Query, Status: status}
+		return rd, fmt.Sprintf("redirect %s", rc.StatusCode)
+	case "forward":
+		var ws []proxy.Weighted
+		var names []string
+		if a.TargetGroup != "" {
+			ws = append(ws, proxy.Weighted{Group: b.snap.TargetGroups[a.TargetGroup], Weight: 1})
+			names = append(names, a.TargetGroup)
+		}
+		for _, w := range a.TargetGroups {
+			ws = append(ws, proxy.Weighted{Group: b.snap.TargetGroups[w.Name], Weight: w.Weight})
+			names = append(names, fmt.Sprintf("%s (weight %d)", w.Name, w.Weight))
+		}
+		return b.snap.Proxy.NewForward(ws), "forward to " + strings.Join(names, ", ")
 	}
-	l.DefaultAction = fmt.Sprintf("fixed-response %s (%s, %d bytes)", fr.StatusCode, ct, len(fr.MessageBody))
+	return http.NotFoundHandler(), a.Type // unreachable: validated
+}
+
+// condition turns a validated rule condition into its matcher.
+func condition(c config.Condition) (route.Condition, error) {
+	vals := c.ConditionValues()
+	switch c.Field {
+	case "host-header":
+		return route.HostHeader{Values: lowerAll(vals)}, nil
+	case "path-pattern":
+		return route.PathPattern{Values: vals}, nil
+	case "http-header":
+		return route.HTTPHeader{Name: c.HTTPHeaderConfig.HTTPHeaderName, Values: lowerAll(vals)}, nil
+	case "http-request-method":
+		return route.Method{Values: vals}, nil
+	case "query-string":
+		var kvs []route.KeyValue
+		for _, kv := range c.QueryStringConfig.Values {
+			kvs = append(kvs, route.KeyValue{Key: strings.ToLower(kv.Key), Value: strings.ToLower(kv.Value)})
+		}
+		return route.QueryString{Values: kvs}, nil
+	case "source-ip":
+		var ps []netip.Prefix
+		for _, v := range vals {
+			p, err := netip.ParsePrefix(v)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, p.Masked())
+		}
+		return route.SourceIP{Prefixes: ps}, nil
+	}
+	return nil, fmt.Errorf("unknown condition field %q", c.Field)
+}
+
+func lowerAll(vals []string) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = strings.ToLower(v)
+	}
+	return out
 }
 
 // certificates loads a listener's server certificates, or issues one from

@@ -22,9 +22,8 @@ type Server struct {
 	snap    *Snapshot
 	log     *slog.Logger
 	connLog logfmt.Sink
-	// AccessLog is opened for the snapshot's destination; access-log
-	// lines arrive with request routing.
-	accessLog logfmt.Sink
+	// accessLogSink gets one line per request.
+	accessLogSink logfmt.Sink
 
 	listeners []*tlsterm.Listener
 	https     []*http.Server
@@ -41,7 +40,7 @@ func Start(snap *Snapshot, stdout, stderr io.Writer, log *slog.Logger) (*Server,
 	if s.connLog, err = logfmt.Open(snap.ConnLog, stdout, stderr); err != nil {
 		return nil, fmt.Errorf("connection log %s: %w", snap.ConnLog, err)
 	}
-	if s.accessLog, err = logfmt.Open(snap.AccessLog, stdout, stderr); err != nil {
+	if s.accessLogSink, err = logfmt.Open(snap.AccessLog, stdout, stderr); err != nil {
 		s.connLog.Close()
 		return nil, fmt.Errorf("access log %s: %w", snap.AccessLog, err)
 	}
@@ -73,9 +72,10 @@ func (s *Server) bind(l *Listener) error {
 	}
 	tl := tlsterm.NewListener(inner, cfgFn, 0, func(r *tlsterm.Result) { s.logConn(r, port) })
 	srv := &http.Server{
-		Handler:           l.Handler,
+		Handler:           s.accessLog(l, port, l.Handler),
+		ConnContext:       connContext,
 		ReadHeaderTimeout: 60 * time.Second,
-		IdleTimeout:       60 * time.Second, // ALB's default idle timeout
+		IdleTimeout:       time.Duration(s.snap.Config.IdleTimeoutSeconds) * time.Second, // ALB's idle timeout
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	if l.TLS != nil {
@@ -162,8 +162,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.connLog != nil {
 		errs = append(errs, s.connLog.Close())
 	}
-	if s.accessLog != nil {
-		errs = append(errs, s.accessLog.Close())
+	if s.accessLogSink != nil {
+		errs = append(errs, s.accessLogSink.Close())
 	}
 	s.snap.Close()
 	return errors.Join(errs...)

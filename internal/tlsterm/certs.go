@@ -54,16 +54,27 @@ func NewCertificates(certs []tls.Certificate) (*Certificates, error) {
 	return c, nil
 }
 
-// GetCertificate has the tls.Config.GetCertificate signature.
+// GetCertificate has the tls.Config.GetCertificate signature. When the
+// connection is a *Conn it records the choice in its Result.
 func (c *Certificates) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	cert, matched := c.choose(hello)
+	if conn, ok := hello.Conn.(*Conn); ok {
+		conn.Result.ServerCert, conn.Result.SNIMatched = cert, matched
+	}
+	return cert, nil
+}
+
+// choose returns the certificate for hello and whether the client's SNI
+// selected it (false when the default was used).
+func (c *Certificates) choose(hello *tls.ClientHelloInfo) (*tls.Certificate, bool) {
 	if hello.ServerName == "" {
-		return c.def, nil
+		return c.def, false
 	}
 	cert, err := c.cm.GetCertificate(hello)
 	if err != nil || cert == nil || cert.Certificate == nil {
-		return c.def, nil
+		return c.def, false
 	}
-	return cert, nil
+	return cert, true
 }
 
 // All returns the certificates in configuration order; All()[0] is the

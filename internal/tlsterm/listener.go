@@ -36,6 +36,10 @@ type Result struct {
 	Verdict *truststore.Verdict
 	// Err is the handshake error, nil on success.
 	Err error
+	// ServerCert is the certificate edge presented; SNIMatched tells
+	// whether the client's SNI chose it (false: the default).
+	ServerCert *tls.Certificate
+	SNIMatched bool
 }
 
 // Leaf returns the client's leaf certificate, or nil.

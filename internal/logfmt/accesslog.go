@@ -1,0 +1,151 @@
+package logfmt
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// AccessRecord is one access-log entry: one per request (one per
+// WebSocket connection, written when it closes).
+type AccessRecord struct {
+	// Type: http, https, h2, ws or wss.
+	Type string
+	// Time the response was sent (WebSockets: closed).
+	Time   time.Time
+	ELB    string
+	Client netip.AddrPort
+	// Target is "host:port", empty when the request reached none.
+	Target string
+	// The three processing times; negative renders as -1.
+	RequestProcessing, TargetProcessing, ResponseProcessing time.Duration
+	ELBStatus                                               int
+	// TargetStatus is 0 when the target sent no response.
+	TargetStatus             int
+	ReceivedBytes, SentBytes int64
+	// RequestLine is `GET https://host:443/path?q HTTP/1.1`.
+	RequestLine string
+	UserAgent   string
+	// Cipher and Protocol are empty on HTTP listeners.
+	Cipher, Protocol string
+	TargetGroupARN   string
+	TraceID          string
+	DomainName       string
+	ChosenCertARN    string
+	// MatchedRulePriority: 0 for the default rule.
+	MatchedRulePriority int
+	RequestCreation     time.Time
+	ActionsExecuted     string
+	RedirectURL         string
+	ErrorReason         string
+	ConnTraceID         string
+}
+
+// AppendAccess appends r as one access-log line in ALB's 33-field order,
+// newline included.
+func AppendAccess(b []byte, r *AccessRecord) []byte {
+	b = appendField(b, r.Type)
+	b = append(b, ' ')
+	b = r.Time.UTC().AppendFormat(b, timeLayout)
+	b = append(b, ' ')
+	b = appendField(b, r.ELB)
+	b = append(b, ' ')
+	b = appendAddr(b, r.Client.Addr())
+	b = append(b, ':')
+	b = strconv.AppendUint(b, uint64(r.Client.Port()), 10)
+	b = append(b, ' ')
+	b = appendField(b, r.Target)
+	b = append(b, ' ')
+	b = appendProcessing(b, r.RequestProcessing)
+	b = append(b, ' ')
+	b = appendProcessing(b, r.TargetProcessing)
+	b = append(b, ' ')
+	b = appendProcessing(b, r.ResponseProcessing)
+	b = append(b, ' ')
+	b = appendStatus(b, r.ELBStatus)
+	b = append(b, ' ')
+	b = appendStatus(b, r.TargetStatus)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, r.ReceivedBytes, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, r.SentBytes, 10)
+	b = append(b, ' ', '"')
+	b = appendQuotedRaw(b, r.RequestLine)
+	b = append(b, '"', ' ', '"')
+	b = appendQuotedRaw(b, truncate(r.UserAgent, 8192))
+	b = append(b, '"', ' ')
+	b = appendField(b, r.Cipher)
+	b = append(b, ' ')
+	b = appendField(b, r.Protocol)
+	b = append(b, ' ')
+	b = appendField(b, r.TargetGroupARN)
+	b = append(b, ' ', '"')
+	b = appendQuotedRaw(b, r.TraceID)
+	b = append(b, '"', ' ', '"')
+	b = appendQuotedRaw(b, r.DomainName)
+	b = append(b, '"', ' ', '"')
+	b = appendQuotedRaw(b, r.ChosenCertARN)
+	b = append(b, '"', ' ')
+	b = strconv.AppendInt(b, int64(r.MatchedRulePriority), 10)
+	b = append(b, ' ')
+	b = r.RequestCreation.UTC().AppendFormat(b, timeLayout)
+	b = append(b, ' ', '"')
+	b = appendQuotedRaw(b, r.ActionsExecuted)
+	b = append(b, '"', ' ', '"')
+	b = appendQuotedRaw(b, r.RedirectURL)
+	b = append(b, '"', ' ', '"')
+	b = appendQuotedRaw(b, r.ErrorReason)
+	b = append(b, '"', ' ', '"')
+	b = appendField(b, r.Target) // target:port_list
+	b = append(b, '"', ' ', '"')
+	if r.TargetStatus > 0 {
+		b = strconv.AppendInt(b, int64(r.TargetStatus), 10)
+	} else {
+		b = append(b, '-')
+	}
+	b = append(b, `" "-" "-" `...) // classification, classification_reason
+	b = appendField(b, r.ConnTraceID)
+	b = append(b, ` "-" "-" "-"`...) // transformed_host, transformed_uri, request_transform_status
+	return append(b, '\n')
+}
+
+// appendProcessing writes seconds with 3 decimals, or -1.
+func appendProcessing(b []byte, d time.Duration) []byte {
+	if d < 0 {
+		return append(b, '-', '1')
+	}
+	return AppendSeconds(b, d)
+}
+
+func appendStatus(b []byte, code int) []byte {
+	if code <= 0 {
+		return append(b, '-')
+	}
+	return strconv.AppendInt(b, int64(code), 10)
+}
+
+// appendQuotedRaw writes the inside of a quoted field: "-" when empty;
+// '"', '\' and control bytes are escaped as \xNN so the value stays one
+// field.
+func appendQuotedRaw(b []byte, s string) []byte {
+	if s == "" {
+		return append(b, '-')
+	}
+	const hex = "0123456789abcdef"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '"' || c == '\\' || c < 0x20 || c == 0x7f {
+			b = append(b, '\\', 'x', hex[c>>4], hex[c&0xf])
+			continue
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

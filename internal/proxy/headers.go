@@ -1,0 +1,65 @@
+package proxy
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"edge/internal/certfmt"
+	"edge/internal/reqinfo"
+	"edge/internal/tlsterm"
+)
+
+// The headers ALB adds for targets in the two mTLS modes.
+const (
+	HeaderClientCert       = "X-Amzn-Mtls-Clientcert"
+	HeaderClientCertSerial = "X-Amzn-Mtls-Clientcert-Serial-Number"
+	HeaderClientCertIssuer = "X-Amzn-Mtls-Clientcert-Issuer"
+	HeaderClientCertSubj   = "X-Amzn-Mtls-Clientcert-Subject"
+	HeaderClientCertValid  = "X-Amzn-Mtls-Clientcert-Validity"
+	HeaderClientCertLeaf   = "X-Amzn-Mtls-Clientcert-Leaf"
+	HeaderTraceID          = "X-Amzn-Trace-Id"
+	mtlsPrefix             = "X-Amzn-Mtls-"
+)
+
+// setHeaders prepares the headers a target receives. Strip before add:
+// every client-sent X-Amzn-Mtls-* header goes first, in every mode, so a
+// client can never forge its certificate identity (httputil has already
+// removed hop-by-hop and X-Forwarded-* headers from out).
+func setHeaders(out http.Header, in *http.Request, ri *reqinfo.Request) {
+	for k := range out {
+		if strings.HasPrefix(k, mtlsPrefix) || strings.HasPrefix(http.CanonicalHeaderKey(k), mtlsPrefix) {
+			delete(out, k)
+		}
+	}
+	res := ri.Conn
+	switch ri.Mode {
+	case tlsterm.ModeVerify:
+		if leaf := res.Leaf(); leaf != nil {
+			out[HeaderClientCertSerial] = []string{certfmt.Serial(leaf)}
+			out[HeaderClientCertIssuer] = []string{certfmt.HeaderSafe(certfmt.DN(leaf.RawIssuer))}
+			out[HeaderClientCertSubj] = []string{certfmt.HeaderSafe(certfmt.DN(leaf.RawSubject))}
+			out[HeaderClientCertValid] = []string{certfmt.Validity(leaf)}
+			out[HeaderClientCertLeaf] = []string{certfmt.URLEncodePEM(leaf)}
+		}
+	case tlsterm.ModePassthrough:
+		// The chain as presented, leaf first; none when the client sent
+		// no certificate.
+		if certs := res.State.PeerCertificates; len(certs) > 0 {
+			out[HeaderClientCert] = []string{certfmt.URLEncodePEM(certs...)}
+		}
+	}
+	// X-Forwarded-For: ALB appends the client's address to what it sent.
+	ip := res.Remote.Addr().Unmap().String()
+	if prior := in.Header.Values("X-Forwarded-For"); len(prior) > 0 {
+		ip = strings.Join(prior, ", ") + ", " + ip
+	}
+	out["X-Forwarded-For"] = []string{ip}
+	proto := "http"
+	if res.TLS {
+		proto = "https"
+	}
+	out["X-Forwarded-Proto"] = []string{proto}
+	out["X-Forwarded-Port"] = []string{strconv.Itoa(ri.ListenerPort)}
+	out[HeaderTraceID] = []string{ri.TraceID}
+}

@@ -1,0 +1,173 @@
+// Package proxy forwards requests to target groups as ALB does: round-robin
+// within a group, weighted across groups, ALB's headers to targets, and
+// ALB's 502/503/504 pages when a target fails.
+package proxy
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"sync/atomic"
+	"time"
+
+	"edge/internal/reqinfo"
+)
+
+// TargetConnectTimeout is ALB's connect timeout to a target (then 504).
+const TargetConnectTimeout = 10 * time.Second
+
+// TargetGroup is a set of targets served round-robin.
+type TargetGroup struct {
+	Name string
+	// ARN is logged as target_group_arn.
+	ARN string
+	// Scheme is "http" or "https".
+	Scheme  string
+	Targets []string
+	next    atomic.Uint64
+}
+
+// TargetGroupARN builds arn:aws:elasticloadbalancing:<region>:<account>:
+// targetgroup/<name>/<16 hex derived from the name>.
+func TargetGroupARN(region, account, name string) string {
+	sum := sha256.Sum256([]byte("targetgroup/" + name))
+	return "arn:aws:elasticloadbalancing:" + region + ":" + account + ":targetgroup/" + name + "/" + hex.EncodeToString(sum[:8])
+}
+
+func (g *TargetGroup) pick() (string, bool) {
+	if len(g.Targets) == 0 {
+		return "", false
+	}
+	return g.Targets[(g.next.Add(1)-1)%uint64(len(g.Targets))], true
+}
+
+// Proxy is the shared forwarding machinery of one server: one transport,
+// so connections to targets are reused across listeners and rules.
+type Proxy struct {
+	rp        *httputil.ReverseProxy
+	transport *http.Transport
+}
+
+type targetKey struct{}
+
+type target struct {
+	scheme, host string
+}
+
+// New returns a Proxy whose targets must answer within idleTimeout.
+func New(idleTimeout time.Duration) *Proxy {
+	tr := &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: TargetConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		ResponseHeaderTimeout: idleTimeout,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   256,
+		TLSHandshakeTimeout:   10 * time.Second,
+		// ALB does not verify target certificates.
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+	}
+	p := &Proxy{transport: tr}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			t := pr.In.Context().Value(targetKey{}).(target)
+			pr.Out.URL.Scheme, pr.Out.URL.Host = t.scheme, t.host
+			pr.Out.Host = pr.In.Host // targets see the client's Host, as behind ALB
+			setHeaders(pr.Out.Header, pr.In, reqinfo.From(pr.In.Context()))
+		},
+		Transport:    timedTransport{tr},
+		ErrorHandler: p.errorHandler,
+		ErrorLog:     nil,
+	}
+	return p
+}
+
+// Close drops idle connections to targets.
+func (p *Proxy) Close() { p.transport.CloseIdleConnections() }
+
+// timedTransport records when a request was dispatched and when its
+// response headers arrived, for the access log's processing times.
+type timedTransport struct{ rt http.RoundTripper }
+
+func (t timedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	ri := reqinfo.From(r.Context())
+	ri.Dispatched = time.Now()
+	resp, err := t.rt.RoundTrip(r)
+	if err == nil {
+		ri.Responded = time.Now()
+		ri.TargetStatus = resp.StatusCode
+	}
+	return resp, err
+}
+
+func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		// The client went away first: ALB logs 460 and sends nothing.
+		w.WriteHeader(460)
+		return
+	}
+	status := http.StatusBadGateway
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		status = http.StatusGatewayTimeout
+	}
+	WriteError(w, r, status)
+}
+
+// Weighted is one target group of a forward action with its weight.
+type Weighted struct {
+	Group  *TargetGroup
+	Weight int
+}
+
+// Forward is a forward action: one target group, or several chosen in
+// proportion to their weights (0-999; a weight of 0 gets no traffic).
+type Forward struct {
+	p      *Proxy
+	groups []Weighted
+	total  int
+}
+
+// NewForward builds the action; with one group its weight is ignored.
+func (p *Proxy) NewForward(groups []Weighted) *Forward {
+	f := &Forward{p: p, groups: groups}
+	if len(groups) == 1 {
+		f.groups[0].Weight = 1
+	}
+	for _, g := range f.groups {
+		f.total += g.Weight
+	}
+	return f
+}
+
+func (f *Forward) choose() *TargetGroup {
+	if f.total == 0 {
+		return f.groups[0].Group
+	}
+	n := rand.IntN(f.total)
+	for _, g := range f.groups {
+		if n < g.Weight {
+			return g.Group
+		}
+		n -= g.Weight
+	}
+	return f.groups[len(f.groups)-1].Group
+}
+
+func (f *Forward) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ri := reqinfo.From(r.Context())
+	g := f.choose()
+	ri.TargetGroupARN = g.ARN
+	addr, ok := g.pick()
+	if !ok || f.total == 0 {
+		WriteError(w, r, http.StatusServiceUnavailable) // no registered targets
+		return
+	}
+	ri.Target = addr
+	ctx := context.WithValue(r.Context(), targetKey{}, target{scheme: g.Scheme, host: addr})
+	f.p.rp.ServeHTTP(w, r.WithContext(ctx))
+}

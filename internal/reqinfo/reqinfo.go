@@ -1,0 +1,58 @@
+// Package reqinfo carries one request's ALB facts through the handler
+// chain: the connection it arrived on, and what routing and forwarding
+// decided, for the access log.
+package reqinfo
+
+import (
+	"context"
+	"time"
+
+	"edge/internal/tlsterm"
+)
+
+// Request is the state of one request. The server creates it; the router
+// and the forwarder fill in what they decide; the access log reads it when
+// the response is done. It is used by one goroutine at a time.
+type Request struct {
+	// Conn is the connection's handshake result (trace id, TLS state).
+	Conn *tlsterm.Result
+	// ListenerPort is the port the listener is configured with.
+	ListenerPort int
+	// Mode is the listener's mutual-authentication mode.
+	Mode tlsterm.Mode
+	// Received is when the request headers were read.
+	Received time.Time
+
+	// Priority of the matched rule; 0 for the default rule.
+	Priority int
+	// Actions executed, e.g. "forward".
+	Actions string
+	// RedirectURL is the Location of a redirect.
+	RedirectURL string
+	// TargetGroupARN and Target ("host:port") of a forward.
+	TargetGroupARN string
+	Target         string
+	// TargetStatus is the target's status code; 0 when none.
+	TargetStatus int
+	// TraceID is the X-Amzn-Trace-Id the request carried onwards.
+	TraceID string
+	// Dispatched is when the request was sent to the target, Responded
+	// when the target's response headers arrived; zero when not.
+	Dispatched, Responded time.Time
+	// ErrorReason is the access log's error_reason; empty for none.
+	ErrorReason string
+}
+
+type key struct{}
+
+// With returns ctx carrying r.
+func With(ctx context.Context, r *Request) context.Context { return context.WithValue(ctx, key{}, r) }
+
+// From returns the Request in ctx, or a throwaway one so handlers never
+// need to check.
+func From(ctx context.Context) *Request {
+	if r, ok := ctx.Value(key{}).(*Request); ok {
+		return r
+	}
+	return &Request{Conn: &tlsterm.Result{}}
+}

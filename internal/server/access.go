@@ -1,0 +1,209 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"edge/internal/logfmt"
+	"edge/internal/reqinfo"
+	"edge/internal/tlsterm"
+)
+
+type connKey struct{}
+
+// connContext attaches the connection's handshake Result to every request
+// context of that connection (http.Server.ConnContext).
+func connContext(ctx context.Context, c net.Conn) context.Context {
+	if tc, ok := c.(interface{ NetConn() net.Conn }); ok {
+		c = tc.NetConn()
+	}
+	if ec, ok := c.(*tlsterm.Conn); ok {
+		return context.WithValue(ctx, connKey{}, ec.Result)
+	}
+	return ctx
+}
+
+// accessLog wraps a listener's router: it creates the request's reqinfo,
+// counts bytes both ways and writes one access-log line when the response
+// is done.
+func (s *Server) accessLog(l *Listener, port int, next http.Handler) http.Handler {
+	mode := tlsterm.ModeOff
+	if l.Term != nil {
+		mode = l.Term.Mode
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res, _ := r.Context().Value(connKey{}).(*tlsterm.Result)
+		if res == nil {
+			res = &tlsterm.Result{}
+		}
+		ri := &reqinfo.Request{Conn: res, ListenerPort: port, Mode: mode, Received: time.Now()}
+		body := &countingBody{ReadCloser: r.Body}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = body
+		}
+		cw := &countingWriter{ResponseWriter: w}
+		next.ServeHTTP(cw, r.WithContext(reqinfo.With(r.Context(), ri)))
+		s.writeAccess(r, ri, cw, body.n, port)
+	})
+}
+
+func (s *Server) writeAccess(r *http.Request, ri *reqinfo.Request, cw *countingWriter, bodyIn int64, port int) {
+	end := time.Now()
+	res := ri.Conn
+	rec := logfmt.AccessRecord{
+		Time:                end,
+		ELB:                 s.snap.ELB,
+		Client:              res.Remote,
+		Target:              ri.Target,
+		RequestProcessing:   -1,
+		TargetProcessing:    -1,
+		ResponseProcessing:  -1,
+		ELBStatus:           cw.status,
+		TargetStatus:        ri.TargetStatus,
+		ReceivedBytes:       requestSize(r) + bodyIn,
+		SentBytes:           cw.headerBytes + cw.n,
+		UserAgent:           r.UserAgent(),
+		TargetGroupARN:      ri.TargetGroupARN,
+		TraceID:             ri.TraceID,
+		MatchedRulePriority: ri.Priority,
+		RequestCreation:     ri.Received,
+		ActionsExecuted:     ri.Actions,
+		RedirectURL:         ri.RedirectURL,
+		ErrorReason:         ri.ErrorReason,
+		ConnTraceID:         res.TraceID,
+	}
+	if rec.ELBStatus == 0 {
+		rec.ELBStatus = http.StatusOK
+	}
+	websocket := cw.status == http.StatusSwitchingProtocols
+	scheme := "http"
+	switch {
+	case res.TLS && websocket:
+		rec.Type = "wss"
+	case res.TLS && r.ProtoMajor == 2:
+		rec.Type = "h2"
+	case res.TLS:
+		rec.Type = "https"
+	case websocket:
+		rec.Type = "ws"
+	default:
+		rec.Type = "http"
+	}
+	if res.TLS {
+		scheme = "https"
+		rec.Cipher = tlsterm.CipherName(res.State.CipherSuite)
+		rec.Protocol = tlsterm.VersionName(res.State.Version)
+		if res.SNIMatched {
+			rec.DomainName = res.State.ServerName
+		}
+		if res.ServerCert != nil && len(res.ServerCert.Certificate) > 0 {
+			rec.ChosenCertARN = s.certARN(res.ServerCert.Certificate[0])
+		}
+	}
+	if !ri.Dispatched.IsZero() {
+		rec.RequestProcessing = ri.Dispatched.Sub(ri.Received)
+		if !ri.Responded.IsZero() {
+			rec.TargetProcessing = ri.Responded.Sub(ri.Dispatched)
+			if !cw.wroteAt.IsZero() {
+				rec.ResponseProcessing = max(cw.wroteAt.Sub(ri.Responded), 0)
+			} else {
+				rec.ResponseProcessing = 0
+			}
+		}
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	rec.RequestLine = r.Method + " " + scheme + "://" + host + ":" + strconv.Itoa(port) + r.URL.RequestURI() + " " + r.Proto
+	bp := s.bufs.Get().(*[]byte)
+	*bp = logfmt.AppendAccess((*bp)[:0], &rec)
+	s.accessLogSink.Write(*bp)
+	s.bufs.Put(bp)
+}
+
+// certARN names a server certificate as ACM would: a stable id derived
+// from the certificate, in the configured region and account.
+func (s *Server) certARN(der []byte) string {
+	sum := sha256.Sum256(der)
+	h := hex.EncodeToString(sum[:16])
+	cfg := s.snap.Config
+	return "arn:aws:acm:" + cfg.Region + ":" + cfg.AccountID + ":certificate/" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// requestSize approximates the request line and headers on the wire.
+func requestSize(r *http.Request) int64 {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
+	n += len("Host: ") + len(r.Host) + 2
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + 2 + len(v) + 2
+		}
+	}
+	return int64(n + 2)
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+// countingWriter records the status, when headers were written and how
+// many bytes went out. Unwrap lets http.ResponseController reach Flush and
+// Hijack (streaming, WebSocket upgrades).
+type countingWriter struct {
+	http.ResponseWriter
+	status      int
+	wroteAt     time.Time
+	headerBytes int64
+	n           int64
+}
+
+func (w *countingWriter) WriteHeader(code int) {
+	if w.status == 0 || w.status < 200 && code >= 200 {
+		w.status = code
+		w.wroteAt = time.Now()
+		n := len("HTTP/1.1 200 OK\r\n") + 2
+		for k, vs := range w.Header() {
+			for _, v := range vs {
+				n += len(k) + 2 + len(v) + 2
+			}
+		}
+		w.headerBytes = int64(n)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.n += int64(n)
+	return n, err
+}
+
+func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *countingWriter) Flush() {
+	http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack is reached by ReverseProxy's upgrade handling through Unwrap;
+// this method keeps older callers working too.
+func (w *countingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
