@@ -130,3 +130,43 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestRuleValidation(t *testing.T) {
+	base := `target_groups:
+  - {name: app, targets: ["127.0.0.1:9000"]}
+listeners:
+  - port: 8443
+    rules:
+%s
+    default_actions: [{type: forward, target_group: app}]
+`
+	for _, tc := range []struct {
+		name, rules, want string
+	}{
+		{"https to http redirect", `      - {priority: 1, conditions: [{field: path-pattern, values: ["/x"]}], actions: [{type: redirect, redirect_config: {protocol: HTTP, status_code: HTTP_301}}]}`,
+			`edge.yaml:6: listeners[0].rules[0].actions[0].redirect_config.protocol: ALB does not redirect from HTTPS to HTTP`},
+		{"redirect loop", `      - {priority: 1, conditions: [{field: path-pattern, values: ["/x"]}], actions: [{type: redirect, redirect_config: {status_code: HTTP_301}}]}`,
+			"must change at least one of protocol, host, port or path"},
+		{"unknown target group", `      - {priority: 1, conditions: [{field: path-pattern, values: ["/x"]}], actions: [{type: forward, target_group: api}]}`,
+			`listeners[0].rules[0].actions[0].target_group: no target group named "api"`},
+		{"duplicate priority", "      - {priority: 5, conditions: [{field: path-pattern, values: [\"/a\"]}], actions: [{type: forward, target_group: app}]}\n      - {priority: 5, conditions: [{field: path-pattern, values: [\"/b\"]}], actions: [{type: forward, target_group: app}]}",
+			"edge.yaml:7: listeners[0].rules[1].priority: priority 5 is already used by listeners[0].rules[0]"},
+		{"priority range", `      - {priority: 50001, conditions: [{field: path-pattern, values: ["/a"]}], actions: [{type: forward, target_group: app}]}`,
+			"priority: 50001 is outside 1-50000"},
+		{"too many values", `      - {priority: 1, conditions: [{field: path-pattern, values: [a, b, c, d]}], actions: [{type: forward, target_group: app}]}`,
+			"4 values; ALB allows at most 3 per condition"},
+		{"two host conditions", `      - {priority: 1, conditions: [{field: host-header, values: [a.b]}, {field: host-header, values: [c.d]}], actions: [{type: forward, target_group: app}]}`,
+			"a rule may have only one host-header condition"},
+		{"bad cidr", `      - {priority: 1, conditions: [{field: source-ip, values: [10.0.0.1]}], actions: [{type: forward, target_group: app}]}`,
+			`source-ip value "10.0.0.1" is not a CIDR block`},
+		{"weight range", `      - {priority: 1, conditions: [{field: path-pattern, values: ["/a"]}], actions: [{type: forward, target_groups: [{name: app, weight: 1000}]}]}`,
+			"weight: 1000 is outside 0-999"},
+		{"unknown field", `      - {priority: 1, conditions: [{field: cookie, values: [a]}], actions: [{type: forward, target_group: app}]}`,
+			`"cookie" is not a condition field`},
+	} {
+		_, err := config.Parse([]byte(strings.Replace(base, "%s", tc.rules, 1)), "edge.yaml")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v; want %q", tc.name, err, tc.want)
+		}
+	}
+}

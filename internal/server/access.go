@@ -80,9 +80,14 @@ func (s *Server) writeAccess(r *http.Request, ri *reqinfo.Request, cw *countingW
 		ConnTraceID:         res.TraceID,
 	}
 	if rec.ELBStatus == 0 {
+		// An upgraded connection is hijacked: ReverseProxy writes the 101
+		// itself, past this writer.
 		rec.ELBStatus = http.StatusOK
+		if ri.TargetStatus == http.StatusSwitchingProtocols {
+			rec.ELBStatus = http.StatusSwitchingProtocols
+		}
 	}
-	websocket := cw.status == http.StatusSwitchingProtocols
+	websocket := rec.ELBStatus == http.StatusSwitchingProtocols
 	scheme := "http"
 	switch {
 	case res.TLS && websocket:

@@ -29,7 +29,9 @@ type edge struct {
 	srv     *server.Server
 	addr    string // host:port of listener 0
 	connLog string
-	roots   *x509.CertPool // trusts the server certificate
+	// accessLog is the access-log file.
+	accessLog string
+	roots     *x509.CertPool // trusts the server certificate
 	// serverRootPEM is the same root as PEM, for curl and openssl.
 	serverRootPEM []byte
 	stopped       bool
@@ -47,6 +49,12 @@ type listenerYAML struct {
 	// storeExtra is appended to the trust store's mapping, e.g.
 	// "revocation_check: strict".
 	storeExtra []string
+	// top is extra top-level YAML (target_groups, idle_timeout_seconds).
+	top string
+	// rules is the listener's rules list in flow style, or "".
+	rules string
+	// defaultAction replaces the fixed-response default action (flow style).
+	defaultAction string
 }
 
 // startEdge writes a configuration around the seed trust store and the
@@ -69,7 +77,7 @@ func startEdge(t testing.TB, seed *testutil.Seed, l listenerYAML) *edge {
 		l.body = "hello from edge"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "name: e2e\nlogs:\n  connection: file:conn.log\n  access: \"off\"\n")
+	fmt.Fprintf(&b, "name: e2e\nlogs:\n  connection: file:conn.log\n  access: file:access.log\n%s", l.top)
 	fmt.Fprintf(&b, "trust_stores:\n  - name: seed\n    ca_certificates_bundle: %s\n", seed.BundlePath)
 	if len(l.crls) > 0 {
 		fmt.Fprintf(&b, "    revocations: [%s]\n", strings.Join(l.crls, ", "))
@@ -94,7 +102,14 @@ func startEdge(t testing.TB, seed *testutil.Seed, l listenerYAML) *edge {
 			fmt.Fprintf(&b, "    mutual_authentication: %s\n", l.mtls)
 		}
 	}
-	fmt.Fprintf(&b, "    default_actions:\n      - type: fixed-response\n        fixed_response_config: {status_code: \"200\", content_type: text/plain, message_body: %q}\n", l.body)
+	if l.rules != "" {
+		fmt.Fprintf(&b, "    rules: %s\n", l.rules)
+	}
+	if l.defaultAction != "" {
+		fmt.Fprintf(&b, "    default_actions: [%s]\n", l.defaultAction)
+	} else {
+		fmt.Fprintf(&b, "    default_actions:\n      - type: fixed-response\n        fixed_response_config: {status_code: \"200\", content_type: text/plain, message_body: %q}\n", l.body)
+	}
 	cfgPath := filepath.Join(dir, "edge.yaml")
 	testutil.WriteFile(t, cfgPath, []byte(b.String()))
 	cfg, err := config.Load(cfgPath)
@@ -110,7 +125,7 @@ func startEdge(t testing.TB, seed *testutil.Seed, l listenerYAML) *edge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &edge{t: t, srv: srv, addr: srv.Addrs()[0].String(), connLog: filepath.Join(dir, "conn.log"), roots: x509.NewCertPool()}
+	e := &edge{t: t, srv: srv, addr: srv.Addrs()[0].String(), connLog: filepath.Join(dir, "conn.log"), accessLog: filepath.Join(dir, "access.log"), roots: x509.NewCertPool()}
 	e.roots.AddCert(serverCA.Cert)
 	e.serverRootPEM = pki.CertPEM(serverCA.Cert)
 	t.Cleanup(func() { e.stop() })
@@ -134,6 +149,21 @@ func (e *edge) lines() []string {
 	e.t.Helper()
 	e.stop()
 	data, err := os.ReadFile(e.connLog)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	s := strings.TrimSuffix(string(data), "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// accessLines stops edge and returns the access log.
+func (e *edge) accessLines() []string {
+	e.t.Helper()
+	e.stop()
+	data, err := os.ReadFile(e.accessLog)
 	if err != nil {
 		e.t.Fatal(err)
 	}
