@@ -9,7 +9,9 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,4 +119,70 @@ func runHandshakes(b *testing.B, addr string, cfg *tls.Config) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "handshakes/s")
+}
+
+// BenchmarkKeepAlive measures keep-alive HTTPS requests through edge (mTLS
+// verify mode, connection and access logs written to files): a fixed
+// response, a forward to a local upstream, and the same upstream called
+// directly, sequentially (latency) and with parallel clients (requests/s).
+//
+//	go test -run '^$' -bench KeepAlive -benchtime 3s ./internal/server/
+func BenchmarkKeepAlive(b *testing.B) {
+	seed := testutil.NewSeed(b)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "hello from upstream")
+	}))
+	defer up.Close()
+	fixed := startEdge(b, seed, listenerYAML{mtls: verifyMTLS})
+	defer fixed.stop()
+	fwd := startEdge(b, seed, listenerYAML{mtls: verifyMTLS, top: "target_groups:\n  - {name: app, targets: [" + strings.TrimPrefix(up.URL, "http://") + "]}\n", defaultAction: "{type: forward, target_group: app}"})
+	defer fwd.stop()
+
+	client := func(e *edge) *http.Client {
+		cfg := e.clientTLS(seed.C, nil)
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg, MaxIdleConnsPerHost: 64}}
+	}
+	cases := []struct {
+		name string
+		c    *http.Client
+		url  string
+	}{
+		{"direct-upstream", &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}, up.URL + "/"},
+		{"edge-forward", client(fwd), "https://" + fwd.addr + "/"},
+		{"edge-fixed-response", client(fixed), "https://" + fixed.addr + "/"},
+	}
+	get := func(b *testing.B, c *http.Client, url string) {
+		resp, err := c.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	for _, tc := range cases {
+		b.Run("latency/"+tc.name, func(b *testing.B) {
+			get(b, tc.c, tc.url) // warm the connection
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				get(b, tc.c, tc.url)
+			}
+		})
+	}
+	for _, tc := range cases {
+		b.Run("parallel/"+tc.name, func(b *testing.B) {
+			b.SetParallelism(8)
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					resp, err := tc.c.Get(tc.url)
+					if err != nil {
+						panic(err)
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "requests/s")
+		})
+	}
 }
