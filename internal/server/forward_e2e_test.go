@@ -470,3 +470,31 @@ func checkAccess(t *testing.T, line string, want map[string]string) {
 		t.Errorf("elb %q", f["elb"])
 	}
 }
+
+// HTTPS targets: edge connects with TLS and, like ALB, does not verify the
+// target's certificate; connections to the target are reused.
+func TestForwardHTTPSTargetReusesConnections(t *testing.T) {
+	seed := testutil.NewSeed(t)
+	var conns atomic.Int64
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "tls target: "+r.Header.Get("X-Forwarded-Proto"))
+	}))
+	up.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	up.StartTLS()
+	defer up.Close()
+	top := "target_groups:\n  - {name: secure, protocol: HTTPS, targets: [" + strings.TrimPrefix(up.URL, "https://") + "]}\n"
+	e := startEdge(t, seed, listenerYAML{top: top, defaultAction: "{type: forward, target_group: secure}"})
+	for i := 0; i < 5; i++ {
+		resp, body := e.request(t, e.clientTLS(nil, nil), "GET", "/", nil)
+		if resp.StatusCode != 200 || body != "tls target: https" {
+			t.Fatalf("HTTPS target: %d %q", resp.StatusCode, body)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("edge opened %d connections to the target for 5 requests; want 1 (reuse)", n)
+	}
+}
