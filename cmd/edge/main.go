@@ -41,6 +41,8 @@ usage:
   edge verify --trust-store-bundle FILE [--crl FILE]... --cert CHAIN.pem
               [--at TIME] [--ignore-expiry] [--revocation-check alb|strict] [--format text|json]
                           the verdict ALB would log for one client chain, and why
+  edge pki COMMAND        dev PKI: init, ca, server, client, revoke, crl, bundle, list
+  edge demo [--keep DIR]  the trust-store experiment end to end on loopback
   edge version            print version information
 `
 
@@ -59,6 +61,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "pki":
+		return pkiCmd(args[1:], stdout, stderr)
+	case "demo":
+		return demo(ctx, args[1:], stdout, stderr)
 	case "verify":
 		return verify(args[1:], stdout, stderr)
 	case "version":

@@ -88,7 +88,7 @@ func (s *Server) bind(l *Listener) error {
 	s.serveWG.Add(1)
 	go func() {
 		defer s.serveWG.Done()
-		if err := srv.Serve(tl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(tl); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("listener stopped", "listener", l.Index, "err", err)
 		}
 	}()
@@ -145,10 +145,9 @@ func (s *Server) logConn(r *tlsterm.Result, listenerPort int) {
 // waits for handshakes in progress (each is bounded by the handshake
 // timeout) and flushes and closes every log.
 func (s *Server) Shutdown(ctx context.Context) error {
-	for _, l := range s.listeners {
-		l.Close()
-	}
 	var errs []error
+	// http.Server.Shutdown closes its listener first, so Serve returns
+	// ErrServerClosed, then waits for in-flight requests.
 	for _, h := range s.https {
 		if err := h.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
@@ -156,6 +155,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	for _, l := range s.listeners {
+		l.Close()
 		l.Wait()
 	}
 	s.serveWG.Wait()
