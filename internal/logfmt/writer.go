@@ -109,6 +109,17 @@ type Async struct {
 	done    chan struct{}
 	dropped atomic.Uint64
 	err     atomic.Pointer[error]
+	onDrop  atomic.Pointer[func(uint64)]
+}
+
+// SetOnDrop registers a function told of every loss (metrics).
+func (a *Async) SetOnDrop(f func(n uint64)) { a.onDrop.Store(&f) }
+
+func (a *Async) drop(n uint64) {
+	a.dropped.Add(n)
+	if f := a.onDrop.Load(); f != nil {
+		(*f)(n)
+	}
 }
 
 // NewAsync starts a writer goroutine for w; Close stops it and closes w.
@@ -123,7 +134,7 @@ func (a *Async) Write(line []byte) {
 	a.mu.Lock()
 	if a.closed || len(a.pending)+len(line) > maxPending {
 		a.mu.Unlock()
-		a.dropped.Add(1)
+		a.drop(1)
 		return
 	}
 	a.pending = append(a.pending, line...)
@@ -166,7 +177,7 @@ func (a *Async) flush() {
 	if len(buf) > 0 {
 		if _, err := a.w.Write(buf); err != nil {
 			a.err.Store(&err)
-			a.dropped.Add(uint64(countLines(buf)))
+			a.drop(uint64(countLines(buf)))
 		}
 	}
 	a.mu.Lock()

@@ -33,7 +33,7 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 // accessLog wraps a listener's router: it creates the request's reqinfo,
 // counts bytes both ways and writes one access-log line when the response
 // is done.
-func (s *Server) accessLog(l *Listener, port int, next http.Handler) http.Handler {
+func (s *Server) accessLog(snap *Snapshot, l *Listener, port int, next http.Handler) http.Handler {
 	mode := tlsterm.ModeOff
 	if l.Term != nil {
 		mode = l.Term.Mode
@@ -50,16 +50,16 @@ func (s *Server) accessLog(l *Listener, port int, next http.Handler) http.Handle
 		}
 		cw := &countingWriter{ResponseWriter: w}
 		next.ServeHTTP(cw, r.WithContext(reqinfo.With(r.Context(), ri)))
-		s.writeAccess(r, ri, cw, body.n, port)
+		s.writeAccess(snap, l, r, ri, cw, body.n, port)
 	})
 }
 
-func (s *Server) writeAccess(r *http.Request, ri *reqinfo.Request, cw *countingWriter, bodyIn int64, port int) {
+func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *reqinfo.Request, cw *countingWriter, bodyIn int64, port int) {
 	end := time.Now()
 	res := ri.Conn
 	rec := logfmt.AccessRecord{
 		Time:                end,
-		ELB:                 s.snap.ELB,
+		ELB:                 snap.ELB,
 		Client:              res.Remote,
 		Target:              ri.Target,
 		RequestProcessing:   -1,
@@ -109,7 +109,7 @@ func (s *Server) writeAccess(r *http.Request, ri *reqinfo.Request, cw *countingW
 			rec.DomainName = res.State.ServerName
 		}
 		if res.ServerCert != nil && len(res.ServerCert.Certificate) > 0 {
-			rec.ChosenCertARN = s.certARN(res.ServerCert.Certificate[0])
+			rec.ChosenCertARN = certARN(snap, res.ServerCert.Certificate[0])
 		}
 	}
 	if !ri.Dispatched.IsZero() {
@@ -128,18 +128,25 @@ func (s *Server) writeAccess(r *http.Request, ri *reqinfo.Request, cw *countingW
 		host = h
 	}
 	rec.RequestLine = r.Method + " " + scheme + "://" + host + ":" + strconv.Itoa(port) + r.URL.RequestURI() + " " + r.Proto
+	elbGenerated := ri.TargetStatus == 0 || ri.Actions != "forward"
+	s.metrics.Response(l.Index, elbGenerated, rec.ELBStatus, ri.TargetStatus, ri.Actions, rec.ReceivedBytes+rec.SentBytes)
+	if !ri.Responded.IsZero() {
+		s.metrics.TargetResponseTime.Observe(ri.Responded.Sub(ri.Dispatched).Seconds())
+	} else if !ri.Dispatched.IsZero() && rec.ELBStatus >= 502 {
+		s.metrics.TargetConnectionErrors.Inc()
+	}
 	bp := s.bufs.Get().(*[]byte)
 	*bp = logfmt.AppendAccess((*bp)[:0], &rec)
-	s.accessLogSink.Write(*bp)
+	s.logs.Load().access.Write(*bp)
 	s.bufs.Put(bp)
 }
 
 // certARN names a server certificate as ACM would: a stable id derived
 // from the certificate, in the configured region and account.
-func (s *Server) certARN(der []byte) string {
+func certARN(snap *Snapshot, der []byte) string {
 	sum := sha256.Sum256(der)
 	h := hex.EncodeToString(sum[:16])
-	cfg := s.snap.Config
+	cfg := snap.Config
 	return "arn:aws:acm:" + cfg.Region + ":" + cfg.AccountID + ":certificate/" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 

@@ -39,8 +39,21 @@ type Options struct {
 	// Now pins the client-certificate verification time; nil means the
 	// clock. Tests use it.
 	Now func() time.Time
-	// RevocationIDs numbers CRLs across reloads; nil numbers from 1.
+	// RevocationIDs numbers CRLs across reloads; nil starts a new
+	// numbering, which the snapshot then carries to its reloads.
 	RevocationIDs *truststore.RevocationIDs
+	// ExtraRevocations are CRLs added through the admin API, by trust
+	// store; RemovedRevocations are CRL sources removed through it.
+	ExtraRevocations   map[string][]truststore.RevocationInput
+	RemovedRevocations map[string]map[string]bool
+}
+
+// StoreVersion identifies a trust store's content, like API Gateway's
+// truststore version: a hash of the bundle and CRLs, and when that content
+// was first loaded.
+type StoreVersion struct {
+	Hash   string    `json:"hash"`
+	Loaded time.Time `json:"loaded"`
 }
 
 // Snapshot is a fully built configuration. Nothing in it changes after
@@ -60,7 +73,26 @@ type Snapshot struct {
 	// Proxy forwards to the target groups; TargetGroups by name.
 	Proxy        *proxy.Proxy
 	TargetGroups map[string]*proxy.TargetGroup
+	// StoreVersions by trust store name.
+	StoreVersions map[string]StoreVersion
+	// Files lists every file the configuration read, for change watching.
+	Files []string
+
+	opts Options
 }
+
+// keepVersions carries load times over from old for unchanged content.
+func (s *Snapshot) keepVersions(old *Snapshot) {
+	for name, v := range s.StoreVersions {
+		if ov, ok := old.StoreVersions[name]; ok && ov.Hash == v.Hash {
+			s.StoreVersions[name] = ov
+		}
+	}
+}
+
+// Key identifies the socket a listener binds: reloads keep sockets whose
+// key is unchanged.
+func (l *Listener) Key() string { return l.Protocol + "|" + l.Addr() }
 
 // Listener is one built listener.
 type Listener struct {
@@ -128,13 +160,21 @@ func (b *builder) file(file string, line int, path, format string, args ...any) 
 // Build reads every file cfg references and builds the runtime snapshot.
 // On failure the error is a config.Problems listing every problem found.
 func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
+	if opts.RevocationIDs == nil {
+		opts.RevocationIDs = truststore.NewRevocationIDs()
+	}
 	b := &builder{cfg: cfg, opts: opts, snap: &Snapshot{
-		Config:      cfg,
-		ELB:         ELBID(cfg.Name),
-		TrustStores: map[string]*truststore.Store{},
+		Config:        cfg,
+		ELB:           ELBID(cfg.Name),
+		TrustStores:   map[string]*truststore.Store{},
+		StoreVersions: map[string]StoreVersion{},
+		opts:          opts,
 	}}
 	if opts.DevPKIDir == "" {
 		b.opts.DevPKIDir = cfg.Path(".edge")
+	}
+	if cfg.File != "" {
+		b.snap.Files = append(b.snap.Files, cfg.File)
 	}
 	b.logs()
 	b.snap.Proxy = proxy.New(time.Duration(cfg.IdleTimeoutSeconds) * time.Second)
@@ -191,11 +231,14 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 	if bundlePath == "" {
 		return // reported by Validate
 	}
+	b.snap.Files = append(b.snap.Files, bundlePath)
 	data, err := os.ReadFile(bundlePath)
 	if err != nil {
 		b.file(bundlePath, 0, p+".ca_certificates_bundle", "cannot read the CA bundle: %v", unwrapPath(err))
 		return
 	}
+	version := sha256.New()
+	version.Write(data)
 	cas, err := truststore.ParseBundle(data)
 	if err != nil {
 		var be *truststore.BundleError
@@ -216,6 +259,10 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 	for j, r := range ts.Revocations {
 		rp := fmt.Sprintf("%s.revocations[%d]", p, j)
 		path := b.cfg.Path(r)
+		b.snap.Files = append(b.snap.Files, path)
+		if b.opts.RemovedRevocations[ts.Name][path] {
+			continue
+		}
 		if fi, err := os.Stat(path); err == nil && fi.Size() > truststore.MaxRevocationFileSize {
 			b.file(path, 0, rp, "%v: the CRL file is %d bytes; ALB allows at most 50 MB", truststore.ErrInvalidRevocationContent, fi.Size())
 			continue
@@ -233,7 +280,13 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 		if !isPEM {
 			b.snap.Notes = append(b.snap.Notes, fmt.Sprintf("%s: DER CRL accepted; ALB itself takes PEM only (openssl crl -inform DER -outform PEM)", path))
 		}
-		crls = append(crls, truststore.RevocationInput{Source: path, List: l, Digest: sha256.Sum256(data)})
+		in := truststore.RevocationInput{Source: path, List: l, Digest: sha256.Sum256(data)}
+		version.Write(in.Digest[:])
+		crls = append(crls, in)
+	}
+	for _, in := range b.opts.ExtraRevocations[ts.Name] {
+		version.Write(in.Digest[:])
+		crls = append(crls, in)
 	}
 	mode, _ := truststore.ParseRevocationMode(ts.RevocationCheck) // validated already
 	store, err := truststore.New(ts.Name, cas, crls, truststore.Options{
@@ -254,6 +307,7 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 		}
 	}
 	b.snap.TrustStores[ts.Name] = store
+	b.snap.StoreVersions[ts.Name] = StoreVersion{Hash: hex.EncodeToString(version.Sum(nil)[:8]), Loaded: time.Now().UTC()}
 }
 
 func (b *builder) listener(i int, lc *config.Listener) {
@@ -427,6 +481,10 @@ func (b *builder) certificates(l *Listener, lc *config.Listener, p string) []tls
 func (b *builder) loadCertificate(c config.Certificate, p string) (tls.Certificate, error) {
 	fail := errors.New("failed")
 	certPath, keyPath := b.cfg.Path(c.Certificate), b.cfg.Path(c.PrivateKey)
+	b.snap.Files = append(b.snap.Files, certPath, keyPath)
+	if c.CertificateChain != "" {
+		b.snap.Files = append(b.snap.Files, b.cfg.Path(c.CertificateChain))
+	}
 	certPEM, err := os.ReadFile(certPath)
 	if err != nil {
 		b.file(certPath, 0, p+".certificate", "cannot read the certificate: %v", unwrapPath(err))
