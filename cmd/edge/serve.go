@@ -8,22 +8,22 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"edge/configs"
+	"edge/internal/admin"
 	"edge/internal/config"
 	"edge/internal/pki"
 	"edge/internal/server"
 )
-
-// shutdownGrace bounds how long in-flight requests may take to finish on
-// SIGINT/SIGTERM.
-const shutdownGrace = 10 * time.Second
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -52,12 +52,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printProblems(stderr, err)
 		return exitFail
 	}
-	return runServer(ctx, cfg, server.Options{}, stdout, stderr, nil)
+	return runServer(ctx, cfg, func() (*config.Config, error) { return config.Load(*file) }, server.Options{}, stdout, stderr, nil)
 }
 
-// runServer builds and serves cfg until ctx ends. ready, when set, is
-// called once every listener is bound.
-func runServer(ctx context.Context, cfg *config.Config, opts server.Options, stdout, stderr io.Writer, ready func(*server.Server)) int {
+// runServer builds and serves cfg until ctx ends. load reads the
+// configuration again for reloads (SIGHUP, POST /reload, a changed file).
+// ready, when set, is called once every listener is bound.
+func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Config, error), opts server.Options, stdout, stderr io.Writer, ready func(*server.Server)) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))
 	snap, err := server.Build(cfg, opts)
 	if err != nil {
@@ -72,9 +73,39 @@ func runServer(ctx context.Context, cfg *config.Config, opts server.Options, std
 		fmt.Fprintf(stderr, "edge: %v\n", err)
 		return exitFail
 	}
+	srv.SetLoader(load)
 	for i, a := range srv.Addrs() {
 		l := snap.Listeners[i]
 		log.Info("listening", "listener", i, "url", listenerURL(l, a), "mode", modeOf(l))
+	}
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go srv.Watch(wctx, 250*time.Millisecond, 200*time.Millisecond)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-wctx.Done():
+				return
+			case <-hup:
+				log.Info("SIGHUP: reloading")
+				srv.ReloadFromSource()
+			}
+		}
+	}()
+	var adminSrv *http.Server
+	if a := cfg.Admin; a != nil && a.Listen != "" {
+		ln, err := net.Listen("tcp", a.Listen)
+		if err != nil {
+			fmt.Fprintf(stderr, "edge: admin.listen %s: %v\n", a.Listen, err)
+			srv.Shutdown(context.Background())
+			return exitFail
+		}
+		adminSrv = &http.Server{Handler: admin.Handler(srv, a.Token), ReadHeaderTimeout: 10 * time.Second}
+		go adminSrv.Serve(ln)
+		log.Info("admin API", "url", "http://"+ln.Addr().String()+"/", "endpoints", "/metrics /healthz /readyz /reload /trust-stores /listeners /connections/recent")
 	}
 	if ready != nil {
 		ready(srv)
@@ -83,8 +114,13 @@ func runServer(ctx context.Context, cfg *config.Config, opts server.Options, std
 	}
 	<-ctx.Done()
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	stopWatch()
+	grace := time.Duration(srv.Snapshot().Config.ShutdownTimeoutSeconds) * time.Second
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	if adminSrv != nil {
+		adminSrv.Shutdown(sctx)
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Error("shutdown", "err", err)
 	}
@@ -177,19 +213,27 @@ func quickstart(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "edge: %v\n", err)
 		return exitFail
 	}
-	cfg, err := config.Parse(configs.Default, filepath.Join(wd, "edge.yaml (embedded default)"))
+	load := func() (*config.Config, error) {
+		cfg, err := config.Parse(configs.Default, filepath.Join(wd, "edge.yaml (embedded default)"))
+		if err != nil {
+			return nil, err
+		}
+		cfg.File = "" // nothing to watch but the files it names
+		cfg.Dir = wd
+		cfg.Listeners[0].Port = port
+		cfg.Listeners[0].Address = *address
+		return cfg, nil
+	}
+	cfg, err := load()
 	if err != nil {
 		printProblems(stderr, err)
 		return exitFail
 	}
-	cfg.Dir = wd
-	cfg.Listeners[0].Port = port
-	cfg.Listeners[0].Address = *address
 	verb := "reusing"
 	if dev.Created {
 		verb = "created"
 	}
-	return runServer(ctx, cfg, server.Options{DevPKIDir: dir}, stdout, stderr, func(srv *server.Server) {
+	return runServer(ctx, cfg, load, server.Options{DevPKIDir: dir}, stdout, stderr, func(srv *server.Server) {
 		a := srv.Addrs()[0]
 		url := listenerURL(srv.Snapshot().Listeners[0], a)
 		rel := func(name string) string { return shellQuote(server.RelPath(filepath.Join(dir, name))) }

@@ -11,8 +11,12 @@ type Config struct {
 	// and inner hyphens). Default: "edge". The log field elb is
 	// app/<name>/<16 hex digits derived from the name>.
 	Name string `yaml:"name"`
-	// Admin is the admin listener (metrics, reload). Not served yet.
+	// Admin is the admin listener (metrics, health, reload, trust-store
+	// API). Absent or listen "" disables it.
 	Admin *Admin `yaml:"admin"`
+	// ShutdownTimeoutSeconds bounds how long in-flight requests may run
+	// after SIGINT/SIGTERM. Default: 10.
+	ShutdownTimeoutSeconds int `yaml:"shutdown_timeout_seconds"`
 	// Region and AccountID appear in the ARNs edge logs (target groups,
 	// certificates). Default: us-east-1 and 123456789012.
 	Region    string `yaml:"region"`
@@ -39,8 +43,11 @@ type Config struct {
 
 // Admin configures the admin listener.
 type Admin struct {
-	// Listen is host:port; "" disables the admin listener.
+	// Listen is host:port; "" disables the admin listener. An address
+	// beyond loopback requires Token.
 	Listen string `yaml:"listen"`
+	// Token, when set, is required as "Authorization: Bearer TOKEN".
+	Token string `yaml:"token"`
 }
 
 // Logs holds log destinations: "stdout", "stderr", "off" or "file:PATH".

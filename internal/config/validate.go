@@ -37,7 +37,19 @@ func (c *Config) Validate() Problems {
 		add("name", "%q is not a valid load balancer name (1-32 letters, digits or hyphens, not starting or ending with a hyphen)", c.Name)
 	}
 	if c.Admin != nil && c.Admin.Listen != "" {
-		add("admin.listen", "the admin listener is not available in this version of edge; remove the admin section or set listen: \"\"")
+		host, _, err := net.SplitHostPort(c.Admin.Listen)
+		ip := net.ParseIP(host)
+		switch {
+		case err != nil:
+			add("admin.listen", "%q is not host:port", c.Admin.Listen)
+		case c.Admin.Token == "" && host != "localhost" && (ip == nil || !ip.IsLoopback()):
+			add("admin.listen", "%s is beyond loopback: set admin.token, which clients then send as Authorization: Bearer <token>", c.Admin.Listen)
+		}
+	}
+	if c.ShutdownTimeoutSeconds == 0 {
+		c.ShutdownTimeoutSeconds = 10
+	} else if c.ShutdownTimeoutSeconds < 0 {
+		add("shutdown_timeout_seconds", "must not be negative")
 	}
 	if c.Region == "" {
 		c.Region = "us-east-1"

@@ -1,0 +1,253 @@
+// Package admin serves edge's admin listener: Prometheus metrics, health
+// and readiness probes, reload, and a JSON API shaped like the ELBv2 trust
+// store operations (DescribeTrustStores, DescribeTrustStoreRevocations,
+// AddTrustStoreRevocations, RemoveTrustStoreRevocations).
+package admin
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"edge/internal/config"
+	"edge/internal/server"
+	"edge/internal/truststore"
+)
+
+// maxCRLUpload is ALB's revocation file size limit.
+const maxCRLUpload = truststore.MaxRevocationFileSize
+
+// Handler returns the admin API for srv. A non-empty token is required as
+// "Authorization: Bearer TOKEN" on every endpoint but /healthz and /readyz.
+func Handler(srv *server.Server, token string) http.Handler {
+	a := &api{srv: srv}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !srv.Ready() {
+			http.Error(w, "not ready: listeners are not bound", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	protected := http.NewServeMux()
+	protected.Handle("GET /metrics", promhttp.HandlerFor(srv.Metrics().Registry, promhttp.HandlerOpts{}))
+	protected.HandleFunc("POST /reload", a.reload)
+	protected.HandleFunc("GET /trust-stores", a.trustStores)
+	protected.HandleFunc("GET /trust-stores/{name}/revocations", a.revocations)
+	protected.HandleFunc("POST /trust-stores/{name}/revocations", a.addRevocation)
+	protected.HandleFunc("DELETE /trust-stores/{name}/revocations/{id}", a.removeRevocation)
+	protected.HandleFunc("GET /listeners", a.listeners)
+	protected.HandleFunc("GET /connections/recent", a.recent)
+	mux.Handle("/", authorize(token, protected))
+	return mux
+}
+
+func authorize(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="edge admin"`)
+			writeJSON(w, http.StatusUnauthorized, errorBody{"Unauthorized", "send Authorization: Bearer <admin.token>"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type api struct{ srv *server.Server }
+
+type errorBody struct {
+	Code    string `json:"Code"`
+	Message string `json:"Message"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func (a *api) reload(w http.ResponseWriter, r *http.Request) {
+	err := a.srv.ReloadFromSource()
+	if err == nil {
+		writeJSON(w, http.StatusOK, map[string]string{"result": "success"})
+		return
+	}
+	var problems []string
+	var ps config.Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			problems = append(problems, p.String())
+		}
+	} else {
+		problems = []string{err.Error()}
+	}
+	writeJSON(w, http.StatusBadRequest, map[string]any{"result": "failure", "problems": problems})
+}
+
+// TrustStoreARN is arn:aws:elasticloadbalancing:<region>:<account>:truststore/<name>/<hex>.
+func TrustStoreARN(snap *server.Snapshot, name string) string {
+	sum := sha256.Sum256([]byte("truststore/" + name))
+	return "arn:aws:elasticloadbalancing:" + snap.Config.Region + ":" + snap.Config.AccountID + ":truststore/" + name + "/" + hex.EncodeToString(sum[:6])
+}
+
+type trustStore struct {
+	Name                   string              `json:"Name"`
+	TrustStoreArn          string              `json:"TrustStoreArn"`
+	Status                 string              `json:"Status"`
+	NumberOfCaCertificates int                 `json:"NumberOfCaCertificates"`
+	TotalRevokedEntries    int                 `json:"TotalRevokedEntries"`
+	RevocationCheck        string              `json:"RevocationCheck"`
+	Version                server.StoreVersion `json:"Version"`
+}
+
+func (a *api) trustStores(w http.ResponseWriter, r *http.Request) {
+	snap := a.srv.Snapshot()
+	names := make([]string, 0, len(snap.TrustStores))
+	for n := range snap.TrustStores {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := []trustStore{}
+	for _, n := range names {
+		st := snap.TrustStores[n]
+		out = append(out, trustStore{Name: n, TrustStoreArn: TrustStoreARN(snap, n), Status: "ACTIVE", NumberOfCaCertificates: len(st.CAs),
+			TotalRevokedEntries: st.TotalRevokedEntries(), RevocationCheck: st.Mode.String(), Version: snap.StoreVersions[n]})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"TrustStores": out})
+}
+
+type revocation struct {
+	TrustStoreArn          string `json:"TrustStoreArn"`
+	RevocationId           int64  `json:"RevocationId"`
+	RevocationType         string `json:"RevocationType"`
+	NumberOfRevokedEntries int    `json:"NumberOfRevokedEntries"`
+	Source                 string `json:"Source"`
+	NextUpdate             string `json:"NextUpdate,omitempty"`
+}
+
+func describe(snap *server.Snapshot, store string, c *truststore.CRL) revocation {
+	rv := revocation{TrustStoreArn: TrustStoreARN(snap, store), RevocationId: c.ID, RevocationType: "CRL", NumberOfRevokedEntries: c.NumberOfRevokedEntries(), Source: c.Source}
+	if !c.List.NextUpdate.IsZero() {
+		rv.NextUpdate = c.List.NextUpdate.UTC().Format("2006-01-02T15:04:05Z")
+	}
+	return rv
+}
+
+func (a *api) store(w http.ResponseWriter, r *http.Request) (*server.Snapshot, *truststore.Store) {
+	snap := a.srv.Snapshot()
+	st := snap.TrustStores[r.PathValue("name")]
+	if st == nil {
+		writeJSON(w, http.StatusNotFound, errorBody{"TrustStoreNotFound", "no trust store named " + strconv.Quote(r.PathValue("name"))})
+	}
+	return snap, st
+}
+
+func (a *api) revocations(w http.ResponseWriter, r *http.Request) {
+	snap, st := a.store(w, r)
+	if st == nil {
+		return
+	}
+	out := []revocation{}
+	for _, c := range st.CRLs {
+		out = append(out, describe(snap, st.Name, c))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"TrustStoreRevocations": out})
+}
+
+func (a *api) addRevocation(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxCRLUpload+1))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{"InvalidRevocationContent", err.Error()})
+		return
+	}
+	if len(data) > maxCRLUpload {
+		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{"InvalidRevocationContent", "the CRL is larger than ALB's 50 MB limit"})
+		return
+	}
+	c, err := a.srv.AddRevocation(name, data)
+	switch {
+	case errors.Is(err, server.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, errorBody{"TrustStoreNotFound", err.Error()})
+		return
+	case err != nil:
+		code := "InvalidRevocationContent"
+		if strings.Contains(err.Error(), truststore.ErrTooManyEntriesCode) {
+			code = truststore.ErrTooManyEntriesCode
+		}
+		writeJSON(w, http.StatusBadRequest, errorBody{code, err.Error()})
+		return
+	}
+	snap := a.srv.Snapshot()
+	writeJSON(w, http.StatusOK, map[string]any{"TrustStoreRevocations": []revocation{describe(snap, name, c)}})
+}
+
+func (a *api) removeRevocation(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{"ValidationError", "revocation id must be a number"})
+		return
+	}
+	if err := a.srv.RemoveRevocation(r.PathValue("name"), id); err != nil {
+		status, code := http.StatusBadRequest, "InvalidRevocationContent"
+		if errors.Is(err, server.ErrNotFound) {
+			status, code = http.StatusNotFound, "RevocationIdNotFound"
+		}
+		writeJSON(w, status, errorBody{code, err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+type listener struct {
+	Index                         int    `json:"Index"`
+	Address                       string `json:"Address"`
+	Protocol                      string `json:"Protocol"`
+	SslPolicy                     string `json:"SslPolicy,omitempty"`
+	Mode                          string `json:"Mode"`
+	TrustStore                    string `json:"TrustStore,omitempty"`
+	IgnoreClientCertificateExpiry bool   `json:"IgnoreClientCertificateExpiry"`
+	AdvertiseTrustStoreCaNames    string `json:"AdvertiseTrustStoreCaNames"`
+	Rules                         int    `json:"Rules"`
+	DefaultAction                 string `json:"DefaultAction"`
+}
+
+func (a *api) listeners(w http.ResponseWriter, r *http.Request) {
+	snap := a.srv.Snapshot()
+	addrs := a.srv.Addrs()
+	out := []listener{}
+	for i, l := range snap.Listeners {
+		v := listener{Index: l.Index, Address: l.Addr(), Protocol: l.Protocol, Mode: "off", AdvertiseTrustStoreCaNames: "off", Rules: l.Rules, DefaultAction: l.DefaultAction}
+		if i < len(addrs) {
+			v.Address = addrs[i].String()
+		}
+		if t := l.Term; t != nil {
+			v.SslPolicy, v.Mode, v.TrustStore, v.IgnoreClientCertificateExpiry = t.Policy.Name, t.Mode.String(), l.TrustStoreName, t.IgnoreExpiry
+			if t.AdvertiseCANames {
+				v.AdvertiseTrustStoreCaNames = "on"
+			}
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"Listeners": out})
+}
+
+func (a *api) recent(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"Connections": a.srv.RecentVerdicts()})
+}
