@@ -80,7 +80,7 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 	}
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	go srv.Watch(wctx, 250*time.Millisecond, 200*time.Millisecond)
+	go srv.Watch(wctx, server.DefaultWatchInterval, server.DefaultWatchDebounce)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

@@ -29,8 +29,9 @@ type edge struct {
 	srv     *server.Server
 	addr    string // host:port of listener 0
 	connLog string
-	// accessLog is the access-log file.
+	// accessLog is the access-log file; cfgPath the configuration.
 	accessLog string
+	cfgPath   string
 	roots     *x509.CertPool // trusts the server certificate
 	// serverRootPEM is the same root as PEM, for curl and openssl.
 	serverRootPEM []byte
@@ -125,7 +126,7 @@ func startEdge(t testing.TB, seed *testutil.Seed, l listenerYAML) *edge {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &edge{t: t, srv: srv, addr: srv.Addrs()[0].String(), connLog: filepath.Join(dir, "conn.log"), accessLog: filepath.Join(dir, "access.log"), roots: x509.NewCertPool()}
+	e := &edge{t: t, srv: srv, addr: srv.Addrs()[0].String(), connLog: filepath.Join(dir, "conn.log"), accessLog: filepath.Join(dir, "access.log"), cfgPath: cfgPath, roots: x509.NewCertPool()}
 	e.roots.AddCert(serverCA.Cert)
 	e.serverRootPEM = pki.CertPEM(serverCA.Cert)
 	t.Cleanup(func() { e.stop() })

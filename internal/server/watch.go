@@ -6,6 +6,13 @@ import (
 	"time"
 )
 
+// Default change-watching cadence: a changed file is picked up within
+// about half a second.
+const (
+	DefaultWatchInterval = 200 * time.Millisecond
+	DefaultWatchDebounce = 100 * time.Millisecond
+)
+
 // Watch polls every file the current configuration read (the config
 // itself, bundles, CRLs, certificates, keys) and reloads from the source
 // when one changes. A burst of changes (an editor's save, a CRL rewritten
