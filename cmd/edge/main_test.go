@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -353,5 +356,86 @@ func TestVerifyCommand(t *testing.T) {
 	}
 	if _, errOut, code := runEdge(t, dir, "verify", "--trust-store-bundle", "missing.pem", "--cert", "c.pem"); code != 1 || !strings.Contains(errOut, "missing.pem: no such file") {
 		t.Errorf("missing bundle: exit %d, %s", code, errOut)
+	}
+}
+
+// 5,000 connections, then SIGTERM: exactly 5,000 connection-log lines and
+// one access-log line per request, all complete.
+func TestSIGTERMLosesNoLogLine(t *testing.T) {
+	dir := t.TempDir()
+	seed := checkFixture(t, dir)
+	edit(t, dir, "  connection: file:logs/conn.log", "  connection: file:logs/conn.log\n  access: file:logs/access.log")
+	edit(t, dir, "port: 18443", "port: 0")
+	cmd := exec.Command(edgeBin, "serve", "-c", "edge.yaml")
+	cmd.Dir = dir
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	re := regexp.MustCompile(`url=https://127\.0\.0\.1:(\d+)/`)
+	sc := bufio.NewScanner(stderr)
+	var port string
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			port = m[1]
+			break
+		}
+	}
+	if port == "" {
+		t.Fatal("no listening line")
+	}
+	go io.Copy(io.Discard, stderr)
+	cfg := &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{seed.C.TLSCertificate()}}
+	const n, workers = 5000, 8
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	jobs := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range jobs {
+				c, err := tls.Dial("tcp", "127.0.0.1:"+port, cfg)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				io.WriteString(c, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+				if b, _ := io.ReadAll(c); !bytes.HasPrefix(b, []byte("HTTP/1.1 200")) {
+					failed.Add(1)
+				}
+				c.Close()
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	if failed.Load() != 0 {
+		t.Errorf("%d of %d requests failed", failed.Load(), n)
+	}
+	for _, f := range []struct{ name, prefix string }{{"conn.log", ""}, {"access.log", "https "}} {
+		data, err := os.ReadFile(filepath.Join(dir, "logs", f.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+		if len(lines) != n {
+			t.Errorf("%s has %d lines; want %d", f.name, len(lines), n)
+		}
+		for _, l := range lines {
+			if !strings.HasPrefix(l, f.prefix) || !strings.HasSuffix(l, "127.0.0.1") && !strings.HasSuffix(l, `"-" "-" "-"`) {
+				t.Fatalf("%s: truncated or malformed line %q", f.name, l)
+			}
+		}
 	}
 }

@@ -50,11 +50,14 @@ type Admin struct {
 	Token string `yaml:"token"`
 }
 
-// Logs holds log destinations: "stdout", "stderr", "off" or "file:PATH".
-// Default: both on stdout.
+// Logs holds log destinations: "stdout", "stderr", "off", "file:PATH" or
+// "dir:PATH" (gzip files in ALB's S3 key layout). Default: both on stdout.
 type Logs struct {
 	Connection *string `yaml:"connection"`
 	Access     *string `yaml:"access"`
+	// RotationSeconds is how long one dir: file collects lines before the
+	// next starts. Default: 300, ALB's 5 minutes.
+	RotationSeconds int `yaml:"rotation_seconds"`
 }
 
 // TrustStore is an ALB trust store: a CA bundle and optional CRLs.

@@ -46,6 +46,11 @@ func (c *Config) Validate() Problems {
 			add("admin.listen", "%s is beyond loopback: set admin.token, which clients then send as Authorization: Bearer <token>", c.Admin.Listen)
 		}
 	}
+	if c.Logs.RotationSeconds == 0 {
+		c.Logs.RotationSeconds = 300
+	} else if c.Logs.RotationSeconds < 1 {
+		add("logs.rotation_seconds", "must be at least 1")
+	}
 	if c.ShutdownTimeoutSeconds == 0 {
 		c.ShutdownTimeoutSeconds = 10
 	} else if c.ShutdownTimeoutSeconds < 0 {

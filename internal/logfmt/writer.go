@@ -11,16 +11,19 @@ import (
 	"sync/atomic"
 )
 
-// Destination is a parsed log destination: "stdout", "stderr", "off" or
-// "file:PATH".
+// Destination is a parsed log destination: "stdout", "stderr", "off",
+// "file:PATH" or "dir:PATH" (ALB's S3 key layout under PATH).
 type Destination struct {
-	Kind string // "stdout", "stderr", "off", "file"
-	Path string // for "file", absolute or relative to the config file
+	Kind string // "stdout", "stderr", "off", "file", "dir"
+	Path string // for "file" and "dir"
+	// Layout names the files of a "dir" destination.
+	Layout DirLayout
 }
 
 func (d Destination) String() string {
-	if d.Kind == "file" {
-		return "file:" + d.Path
+	switch d.Kind {
+	case "file", "dir":
+		return d.Kind + ":" + d.Path
 	}
 	return d.Kind
 }
@@ -40,10 +43,13 @@ func ParseDestination(s string) (Destination, error) {
 		}
 		return Destination{Kind: "file", Path: p}, nil
 	}
-	if strings.HasPrefix(s, "dir:") {
-		return Destination{}, fmt.Errorf("%q: dir: destinations (ALB's S3 key layout) are not supported by this version; use file:PATH", s)
+	if p, ok := strings.CutPrefix(s, "dir:"); ok {
+		if p == "" {
+			return Destination{}, errors.New(`"dir:" needs a path, e.g. dir:logs`)
+		}
+		return Destination{Kind: "dir", Path: p}, nil
 	}
-	return Destination{}, fmt.Errorf("unknown log destination %q (want stdout, stderr, off or file:PATH)", s)
+	return Destination{}, fmt.Errorf("unknown log destination %q (want stdout, stderr, off, file:PATH or dir:PATH)", s)
 }
 
 // Sink receives rendered log lines. Write must not block for long: it is
@@ -75,6 +81,12 @@ func Open(d Destination, stdout, stderr io.Writer) (Sink, error) {
 			return nil, err
 		}
 		return NewAsync(f), nil
+	case "dir":
+		w, err := newDirWriter(d.Path, d.Layout)
+		if err != nil {
+			return nil, err
+		}
+		return NewAsync(w), nil
 	}
 	return nil, fmt.Errorf("unknown log destination kind %q", d.Kind)
 }

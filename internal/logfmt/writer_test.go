@@ -16,7 +16,7 @@ func TestParseDestination(t *testing.T) {
 	for _, tc := range []struct{ in, want, err string }{
 		{"stdout", "stdout", ""}, {"stderr", "stderr", ""}, {"off", "off", ""}, {"", "off", ""},
 		{"file:logs/conn.log", "file:logs/conn.log", ""},
-		{"file:", "", "needs a path"}, {"syslog", "", "unknown log destination"}, {"dir:logs", "", "not supported"},
+		{"file:", "", "needs a path"}, {"syslog", "", "unknown log destination"}, {"dir:logs", "dir:logs", ""}, {"dir:", "", "needs a path"},
 	} {
 		d, err := logfmt.ParseDestination(tc.in)
 		if tc.err != "" {

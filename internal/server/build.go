@@ -218,8 +218,12 @@ func (b *builder) logs() {
 			b.at(l.path, "%v", err)
 			continue
 		}
-		if d.Kind == "file" {
+		if d.Kind == "file" || d.Kind == "dir" {
 			d.Path = b.cfg.Path(d.Path)
+		}
+		d.Layout = logfmt.DirLayout{
+			Account: b.cfg.AccountID, Region: b.cfg.Region, ELB: ELBID(b.cfg.Name), NodeIP: nodeIP(b.cfg),
+			Connection: l.path == "logs.connection", Interval: time.Duration(b.cfg.Logs.RotationSeconds) * time.Second,
 		}
 		*l.dst = d
 	}
@@ -558,6 +562,17 @@ func (b *builder) devCertificate(lc *config.Listener, p string) []tls.Certificat
 		return nil
 	}
 	return []tls.Certificate{is.TLSCertificate()}
+}
+
+// nodeIP is the address the log file names carry: the first listener's
+// address when it is an IP, else 127.0.0.1.
+func nodeIP(cfg *config.Config) string {
+	for _, l := range cfg.Listeners {
+		if ip := net.ParseIP(l.Address); ip != nil && !ip.IsUnspecified() {
+			return ip.String()
+		}
+	}
+	return "127.0.0.1"
 }
 
 // unjoin splits an errors.Join error into its parts.

@@ -52,6 +52,8 @@ type listenerYAML struct {
 	storeExtra []string
 	// top is extra top-level YAML (target_groups, idle_timeout_seconds).
 	top string
+	// logs replaces the logs mapping (flow style).
+	logs string
 	// rules is the listener's rules list in flow style, or "".
 	rules string
 	// defaultAction replaces the fixed-response default action (flow style).
@@ -78,7 +80,10 @@ func startEdge(t testing.TB, seed *testutil.Seed, l listenerYAML) *edge {
 		l.body = "hello from edge"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "name: e2e\nlogs:\n  connection: file:conn.log\n  access: file:access.log\n%s", l.top)
+	if l.logs == "" {
+		l.logs = "{connection: file:conn.log, access: file:access.log}"
+	}
+	fmt.Fprintf(&b, "name: e2e\nlogs: %s\n%s", l.logs, l.top)
 	fmt.Fprintf(&b, "trust_stores:\n  - name: seed\n    ca_certificates_bundle: %s\n", seed.BundlePath)
 	if len(l.crls) > 0 {
 		fmt.Fprintf(&b, "    revocations: [%s]\n", strings.Join(l.crls, ", "))
