@@ -83,6 +83,8 @@ func TestParseProblems(t *testing.T) {
 		{"bad revocation check", func(s string) string {
 			return strings.Replace(s, "ca_certificates_bundle: pki/bundle.pem", "ca_certificates_bundle: pki/bundle.pem\n    revocation_check: rfc", 1)
 		}, []string{`edge.yaml:7: trust_stores[0].revocation_check: "rfc" is not a revocation check (want alb or strict)`}},
+		{"admin beyond loopback without token", func(s string) string { return "admin: {listen: \"0.0.0.0:9901\"}\n" + s },
+			[]string{`edge.yaml:1: admin.listen: 0.0.0.0:9901 is beyond loopback: set admin.token`}},
 		{"duplicate key", func(s string) string { return strings.Replace(s, "name: my-alb", "name: my-alb\nname: other", 1) },
 			[]string{`edge.yaml:2: mapping key "name" already defined at line 1`}},
 		{"not yaml", func(string) string { return "listeners: [\n" }, []string{"edge.yaml:1: did not find expected node content"}},

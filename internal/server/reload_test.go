@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509/pkix"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -230,7 +231,7 @@ func TestAdminRevocations(t *testing.T) {
 		t.Errorf("re-added revocation: %d %s; want id 2 (ids are never reused)", code, body)
 	}
 	code, body = do("GET", "/trust-stores", nil)
-	if code != 200 || !strings.Contains(body, `"TotalRevokedEntries": 1`) || !strings.Contains(body, `"Status": "ACTIVE"`) || !strings.Contains(body, `:truststore/seed/`) {
+	if code != 200 || !strings.Contains(body, `"TotalRevokedEntries": 1`) || !strings.Contains(body, `"Status": "ACTIVE"`) || !strings.Contains(body, `:truststore/seed/`) || !strings.Contains(body, `"hash": "`) {
 		t.Errorf("trust stores: %s", body)
 	}
 	if code, body = do("DELETE", "/trust-stores/seed/revocations/7", nil); code != 404 || !strings.Contains(body, "RevocationIdNotFound") {
@@ -247,4 +248,55 @@ func TestAdminRevocations(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"Mode": "verify"`) {
 		t.Errorf("listeners: %s", body)
 	}
+}
+
+// Reloads add, remove and move listeners: the new port serves, the old one
+// is closed, an unchanged listener keeps its socket.
+func TestReloadChangesListeners(t *testing.T) {
+	seed := testutil.NewSeed(t)
+	e := startEdge(t, seed, listenerYAML{mtls: verifyMTLS})
+	cfg, err := config.Load(e.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := e.srv.Addrs()[0].String()
+	// Add an HTTP listener on a free port.
+	l2 := cfg.Listeners[0]
+	l2.Protocol, l2.Certificates, l2.MutualAuthentication, l2.SSLPolicy = "HTTP", nil, nil, ""
+	port := freePort(t)
+	l2.Port = &port
+	cfg.Listeners = append(cfg.Listeners, l2)
+	if err := e.srv.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	addrs := e.srv.Addrs()
+	if len(addrs) != 2 || addrs[0].String() != before {
+		t.Fatalf("addrs after adding a listener: %v (the HTTPS socket must stay %s)", addrs, before)
+	}
+	resp, err := http.Get("http://" + addrs[1].String() + "/")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("added HTTP listener: %v", err)
+	}
+	resp.Body.Close()
+	// Remove it again: its port stops accepting.
+	cfg2, _ := config.Load(e.cfgPath)
+	if err := e.srv.Reload(cfg2); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, err := http.Get("http://" + addrs[1].String() + "/"); err == nil {
+		t.Error("a removed listener still accepts connections")
+	}
+	if !handshake(e.addr, e.clientTLS(seed.C, nil)) {
+		t.Error("the unchanged listener stopped serving")
+	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
