@@ -43,6 +43,8 @@ usage:
                           the verdict ALB would log for one client chain, and why
   edge pki COMMAND        dev PKI: init, ca, server, client, revoke, crl, bundle, list
   edge demo [--keep DIR]  the trust-store experiment end to end on loopback
+  edge bench --target HOST:PORT --mode handshake|keepalive|mixed|idle --cert F --key F
+                          mTLS load: rate, p50/p90/p99 latency, outcomes by kind
   edge version            print version information
 `
 
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return check(args[1:], stdout, stderr)
 	case "pki":
 		return pkiCmd(args[1:], stdout, stderr)
+	case "bench":
+		return bench(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return demo(ctx, args[1:], stdout, stderr)
 	case "verify":
