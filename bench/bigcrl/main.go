@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"path/filepath"
 	"time"
 
 	"edge/internal/pki"
@@ -22,7 +23,7 @@ func main() {
 	n := flag.Int("n", 1_000_000, "revoked entries")
 	out := flag.String("out", "big.crl.pem", "output PEM file")
 	flag.Parse()
-	is, err := pki.Load(".", *ca)
+	is, err := pki.Load(filepath.Dir(*ca), filepath.Base(*ca))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bigcrl:", err)
 		os.Exit(1)
