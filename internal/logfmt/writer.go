@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Destination is a parsed log destination: "stdout", "stderr", "off",
@@ -80,13 +81,17 @@ func Open(d Destination, stdout, stderr io.Writer) (Sink, error) {
 		if err != nil {
 			return nil, err
 		}
-		return NewAsync(f), nil
+		a := NewAsync(f)
+		a.linger = fileLinger
+		return a, nil
 	case "dir":
 		w, err := newDirWriter(d.Path, d.Layout)
 		if err != nil {
 			return nil, err
 		}
-		return NewAsync(w), nil
+		a := NewAsync(w)
+		a.linger = fileLinger
+		return a, nil
 	}
 	return nil, fmt.Errorf("unknown log destination kind %q", d.Kind)
 }
@@ -105,12 +110,22 @@ func (nopCloser) Close() error { return nil }
 // are dropped and counted rather than stalling handshakes.
 const maxPending = 8 << 20
 
+// File destinations gather lines for up to fileLinger (or flushBytes) and
+// write them in one system call: one write per request would cost more
+// than the request. Terminals get every line at once.
+const (
+	fileLinger = 20 * time.Millisecond
+	flushBytes = 64 << 10
+)
+
 // Async batches lines in memory and writes them from one goroutine, so a
 // slow disk or terminal never holds up a handshake. Lines are written in
 // the order Write was called. Lines that do not fit in the queue, or whose
 // write fails, are counted in Dropped.
 type Async struct {
 	w io.WriteCloser
+	// linger is how long a woken writer waits for more lines.
+	linger time.Duration
 
 	mu      sync.Mutex
 	pending []byte
@@ -174,10 +189,27 @@ func (a *Async) run() {
 	defer close(a.done)
 	for {
 		_, open := <-a.wake
+		if open && a.linger > 0 {
+			a.waitForMore()
+		}
 		a.flush()
 		if !open {
 			return
 		}
+	}
+}
+
+// waitForMore sleeps up to linger unless the queue fills first.
+func (a *Async) waitForMore() {
+	deadline := time.Now().Add(a.linger)
+	for time.Now().Before(deadline) {
+		a.mu.Lock()
+		n, closed := len(a.pending), a.closed
+		a.mu.Unlock()
+		if n >= flushBytes || closed {
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"edge/internal/config"
@@ -75,10 +76,15 @@ type Snapshot struct {
 	TargetGroups map[string]*proxy.TargetGroup
 	// StoreVersions by trust store name.
 	StoreVersions map[string]StoreVersion
-	// Files lists every file the configuration read, for change watching.
-	Files []string
+	// Files lists every file the configuration read, for change watching;
+	// stamps has their state from just before they were read.
+	Files  []string
+	stamps map[string]fileStamp
 
 	opts Options
+
+	arnMu sync.Mutex
+	arns  map[string]string // certificate DER → ARN
 }
 
 // keepVersions carries load times over from old for unchanged content.
@@ -146,6 +152,15 @@ type builder struct {
 	snap *Snapshot
 }
 
+// track records a file the snapshot depends on, stamped before reading.
+func (b *builder) track(path string) {
+	if _, ok := b.snap.stamps[path]; ok {
+		return
+	}
+	b.snap.stamps[path] = stampOf(path)
+	b.snap.Files = append(b.snap.Files, path)
+}
+
 func (b *builder) at(path, format string, args ...any) {
 	b.ps = append(b.ps, b.cfg.Problem(path, format, args...))
 }
@@ -173,8 +188,9 @@ func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
 	if opts.DevPKIDir == "" {
 		b.opts.DevPKIDir = cfg.Path(".edge")
 	}
+	b.snap.stamps = map[string]fileStamp{}
 	if cfg.File != "" {
-		b.snap.Files = append(b.snap.Files, cfg.File)
+		b.track(cfg.File)
 	}
 	b.logs()
 	b.snap.Proxy = proxy.New(time.Duration(cfg.IdleTimeoutSeconds) * time.Second)
@@ -235,7 +251,7 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 	if bundlePath == "" {
 		return // reported by Validate
 	}
-	b.snap.Files = append(b.snap.Files, bundlePath)
+	b.track(bundlePath)
 	data, err := os.ReadFile(bundlePath)
 	if err != nil {
 		b.file(bundlePath, 0, p+".ca_certificates_bundle", "cannot read the CA bundle: %v", unwrapPath(err))
@@ -263,7 +279,7 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 	for j, r := range ts.Revocations {
 		rp := fmt.Sprintf("%s.revocations[%d]", p, j)
 		path := b.cfg.Path(r)
-		b.snap.Files = append(b.snap.Files, path)
+		b.track(path)
 		if b.opts.RemovedRevocations[ts.Name][path] {
 			continue
 		}
@@ -485,9 +501,10 @@ func (b *builder) certificates(l *Listener, lc *config.Listener, p string) []tls
 func (b *builder) loadCertificate(c config.Certificate, p string) (tls.Certificate, error) {
 	fail := errors.New("failed")
 	certPath, keyPath := b.cfg.Path(c.Certificate), b.cfg.Path(c.PrivateKey)
-	b.snap.Files = append(b.snap.Files, certPath, keyPath)
+	b.track(certPath)
+	b.track(keyPath)
 	if c.CertificateChain != "" {
-		b.snap.Files = append(b.snap.Files, b.cfg.Path(c.CertificateChain))
+		b.track(b.cfg.Path(c.CertificateChain))
 	}
 	certPEM, err := os.ReadFile(certPath)
 	if err != nil {
