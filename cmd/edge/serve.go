@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -60,6 +61,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // ready, when set, is called once every listener is bound.
 func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Config, error), opts server.Options, stdout, stderr io.Writer, ready func(*server.Server)) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))
+	if p := os.Getenv("EDGE_CPUPROFILE"); p != "" {
+		// For profiling the hot path under bench/compare.sh load.
+		if f, err := os.Create(p); err == nil {
+			pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	snap, err := server.Build(cfg, opts)
 	if err != nil {
 		printProblems(stderr, err)

@@ -6,6 +6,7 @@ package metrics
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -34,6 +35,23 @@ type Metrics struct {
 	TrustStoreVersion        *prometheus.GaugeVec
 	ConfigReloads            *prometheus.CounterVec
 	LogLinesDropped          *prometheus.CounterVec
+
+	// per-listener handles, resolved once instead of per request
+	listeners sync.Map // int → *listenerHandles
+}
+
+type listenerHandles struct {
+	newConns, requests prometheus.Counter
+}
+
+func (m *Metrics) listener(i int) *listenerHandles {
+	if h, ok := m.listeners.Load(i); ok {
+		return h.(*listenerHandles)
+	}
+	l := strconv.Itoa(i)
+	h := &listenerHandles{newConns: m.NewConnections.WithLabelValues(l), requests: m.Requests.WithLabelValues(l)}
+	m.listeners.Store(i, h)
+	return h
 }
 
 // New registers every metric on a new registry (with Go and process
@@ -74,16 +92,17 @@ func New() *Metrics {
 
 // Handshake counts one connection attempt and its verdict.
 func (m *Metrics) Handshake(listener int, st truststore.Status) {
-	l := strconv.Itoa(listener)
-	m.NewConnections.WithLabelValues(l).Inc()
+	m.listener(listener).newConns.Inc()
 	if st != truststore.Success && st != truststore.StatusNone {
-		m.ClientTLSNegotiationErrs.WithLabelValues(l, st.String()).Inc()
+		m.ClientTLSNegotiationErrs.WithLabelValues(strconv.Itoa(listener), st.String()).Inc()
 	}
 }
 
+var targetClasses = [6]string{"", "1XX", "2XX", "3XX", "4XX", "5XX"}
+
 // Response counts one finished request.
 func (m *Metrics) Response(listener int, elbGenerated bool, status, targetStatus int, action string, bytes int64) {
-	m.Requests.WithLabelValues(strconv.Itoa(listener)).Inc()
+	m.listener(listener).requests.Inc()
 	if elbGenerated && status >= 300 {
 		m.HTTPCodeELB.WithLabelValues(strconv.Itoa(status)).Inc()
 	}
@@ -93,8 +112,8 @@ func (m *Metrics) Response(listener int, elbGenerated bool, status, targetStatus
 	case "redirect":
 		m.Redirects.Inc()
 	}
-	if targetStatus > 0 {
-		m.HTTPCodeTarget.WithLabelValues(strconv.Itoa(targetStatus/100) + "XX").Inc()
+	if targetStatus >= 100 && targetStatus < 600 {
+		m.HTTPCodeTarget.WithLabelValues(targetClasses[targetStatus/100]).Inc()
 	}
 	m.ProcessedBytes.Add(float64(bytes))
 }

@@ -262,3 +262,23 @@ func TestStrictNeedsCRLs(t *testing.T) {
 		}
 	}
 }
+
+// The verified-chain cache never outlives a certificate's validity.
+func TestVerifiedChainCacheHonoursTime(t *testing.T) {
+	s := testutil.NewSeed(t)
+	store := newStore(t, "cache", []*x509.Certificate{s.A.Cert, s.B.Cert})
+	chain := s.C.ChainWithoutRoot()
+	if v := store.Verify(chain, truststore.VerifyOptions{}); v.Status != truststore.Success {
+		t.Fatal(v.Detail)
+	}
+	later := s.C.Cert.NotAfter.Add(time.Hour)
+	if v := store.Verify(chain, truststore.VerifyOptions{Now: later}); v.Status != truststore.ClientCertExpired {
+		t.Errorf("after the leaf expired: %s; the cache must not answer Success", v.Status)
+	}
+	if v := store.Verify(chain, truststore.VerifyOptions{Now: later, IgnoreExpiry: true}); v.Status != truststore.Success {
+		t.Errorf("expired leaf with IgnoreExpiry: %s", v.Status)
+	}
+	if v := store.Verify(chain, truststore.VerifyOptions{Now: s.C.Cert.NotBefore.Add(-time.Hour)}); v.Status != truststore.ClientCertNotYetValid {
+		t.Errorf("before notBefore: %s", v.Status)
+	}
+}

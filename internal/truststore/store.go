@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +29,10 @@ type Store struct {
 	// indexes its serials at load, so a lookup costs the same for 10 or
 	// 10^6 entries.
 	bySigner map[string][]*CRL
+
+	// verified caches Success verdicts by presented chain (see cache.go).
+	verified  sync.Map
+	nVerified atomic.Int64
 }
 
 // CRL is one certificate revocation list of a trust store.

@@ -81,6 +81,17 @@ func (s *Store) Verify(presented []*x509.Certificate, o VerifyOptions) Verdict {
 	if s.Mode == RevocationStrict {
 		return s.verifyStrict(leaf, presented[1:], now, o.IgnoreExpiry)
 	}
+	key := chainKey(presented, o.IgnoreExpiry)
+	if v, ok := s.cached(key, now); ok {
+		return v
+	}
+	v := s.verifyALB(leaf, presented, now, o)
+	s.remember(key, v, o.IgnoreExpiry)
+	return v
+}
+
+// verifyALB is Verify's alb-mode path without the cache.
+func (s *Store) verifyALB(leaf *x509.Certificate, presented []*x509.Certificate, now time.Time, o VerifyOptions) Verdict {
 
 	// Fast path: Go builds and checks a path valid now. Anything it
 	// rejects is classified below by edge's own path building, because
