@@ -60,18 +60,24 @@ func Validity(c *x509.Certificate) string { return string(AppendValidity(nil, c)
 // "-_.~+/" stay, everything else (space, newline, '=') becomes %XX with
 // uppercase hex.
 func URLEncodePEM(certs ...*x509.Certificate) string {
-	var b []byte
-	const hex = "0123456789ABCDEF"
+	var p []byte
 	for _, c := range certs {
-		p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
-		for _, ch := range p {
-			switch {
-			case ch >= 'A' && ch <= 'Z', ch >= 'a' && ch <= 'z', ch >= '0' && ch <= '9',
-				ch == '-', ch == '_', ch == '.', ch == '~', ch == '+', ch == '/':
-				b = append(b, ch)
-			default:
-				b = append(b, '%', hex[ch>>4], hex[ch&0xf])
-			}
+		p = append(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return URLEncode(p)
+}
+
+// URLEncode is the encoding of URLEncodePEM for any bytes.
+func URLEncode(p []byte) string {
+	b := make([]byte, 0, len(p)+len(p)/8)
+	const hex = "0123456789ABCDEF"
+	for _, ch := range p {
+		switch {
+		case ch >= 'A' && ch <= 'Z', ch >= 'a' && ch <= 'z', ch >= '0' && ch <= '9',
+			ch == '-', ch == '_', ch == '.', ch == '~', ch == '+', ch == '/':
+			b = append(b, ch)
+		default:
+			b = append(b, '%', hex[ch>>4], hex[ch&0xf])
 		}
 	}
 	return string(b)

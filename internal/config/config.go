@@ -14,6 +14,12 @@ type Config struct {
 	// Admin is the admin listener (metrics, health, reload, trust-store
 	// API). Absent or listen "" disables it.
 	Admin *Admin `yaml:"admin"`
+	// ClientHandshakeTimeoutSeconds bounds a client's TLS handshake.
+	// Default: 10.
+	ClientHandshakeTimeoutSeconds int `yaml:"client_handshake_timeout_seconds"`
+	// ClientHeaderTimeoutSeconds bounds reading a request's headers.
+	// Default: 60, as ALB's idle timeout.
+	ClientHeaderTimeoutSeconds int `yaml:"client_header_timeout_seconds"`
 	// ShutdownTimeoutSeconds bounds how long in-flight requests may run
 	// after SIGINT/SIGTERM. Default: 10.
 	ShutdownTimeoutSeconds int `yaml:"shutdown_timeout_seconds"`

@@ -51,6 +51,17 @@ func (c *Config) Validate() Problems {
 	} else if c.Logs.RotationSeconds < 1 {
 		add("logs.rotation_seconds", "must be at least 1")
 	}
+	for _, t := range []struct {
+		key string
+		v   *int
+		def int
+	}{{"client_handshake_timeout_seconds", &c.ClientHandshakeTimeoutSeconds, 10}, {"client_header_timeout_seconds", &c.ClientHeaderTimeoutSeconds, 60}} {
+		if *t.v == 0 {
+			*t.v = t.def
+		} else if *t.v < 0 || *t.v > 3600 {
+			add(t.key, "%d is outside 1-3600", *t.v)
+		}
+	}
 	if c.ShutdownTimeoutSeconds == 0 {
 		c.ShutdownTimeoutSeconds = 10
 	} else if c.ShutdownTimeoutSeconds < 0 {

@@ -135,7 +135,8 @@ func (s *Server) bind(snap *Snapshot, l *Listener) error {
 		cfgFn = func() *tls.Config { return s.listenerFor(s.current.Load(), key).TLS }
 	}
 	index := l.Index
-	b.tl = tlsterm.NewListener(inner, cfgFn, 0, func(r *tlsterm.Result) { s.logConn(r, b.port, index) })
+	hsTimeout := time.Duration(snap.Config.ClientHandshakeTimeoutSeconds) * time.Second
+	b.tl = tlsterm.NewListener(inner, cfgFn, hsTimeout, func(r *tlsterm.Result) { s.logConn(r, b.port, index) })
 	idle := time.Duration(snap.Config.IdleTimeoutSeconds) * time.Second
 	active := s.metrics.ActiveConnections.WithLabelValues(strconv.Itoa(index))
 	b.srv = &http.Server{
@@ -154,7 +155,7 @@ func (s *Server) bind(snap *Snapshot, l *Listener) error {
 				active.Dec()
 			}
 		},
-		ReadHeaderTimeout: 60 * time.Second,
+		ReadHeaderTimeout: time.Duration(snap.Config.ClientHeaderTimeoutSeconds) * time.Second,
 		IdleTimeout:       idle, // ALB's idle timeout
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
