@@ -45,7 +45,7 @@ type RevocationList struct {
 	verifiedBy string
 	// serials maps the canonical name of the certificate issuer ("" for
 	// the CRL issuer itself) to serial magnitude bytes to reason code.
-	serials map[string]map[string]Reason
+	serials map[string]*serialSet
 }
 
 // Reason is a CRL entry's reason code (RFC 5280 §5.3.1); 0 when absent.
@@ -110,7 +110,7 @@ func ParseCRL(data []byte) (l *RevocationList, isPEM bool, err error) {
 }
 
 func parseCRLDER(der []byte) (*RevocationList, error) {
-	l := &RevocationList{serials: map[string]map[string]Reason{}}
+	l := &RevocationList{serials: map[string]*serialSet{}}
 	input := cryptobyte.String(der)
 	var outer, tbs, sigAlg cryptobyte.String
 	var tbsRaw cryptobyte.String
@@ -178,7 +178,7 @@ func parseCRLDER(der []byte) (*RevocationList, error) {
 
 func (l *RevocationList) readEntries(revoked cryptobyte.String) error {
 	issuer := "" // entries belong to the CRL issuer until a certificateIssuer says otherwise
-	m := map[string]Reason{}
+	m := newSerialSet()
 	l.serials[issuer] = m
 	for !revoked.Empty() {
 		var entry cryptobyte.String
@@ -214,7 +214,7 @@ func (l *RevocationList) readEntries(revoked cryptobyte.String) error {
 					}
 					issuer = name
 					if m = l.serials[issuer]; m == nil {
-						m = map[string]Reason{}
+						m = newSerialSet()
 						l.serials[issuer] = m
 					}
 				case oid.Equal(oidInvalidityDate), oid.Equal(oidHoldInstr):
@@ -225,7 +225,7 @@ func (l *RevocationList) readEntries(revoked cryptobyte.String) error {
 				}
 			}
 		}
-		m[string(serialKey(serial))] = reason
+		m.add(serialKey(serial), reason)
 		l.Entries++
 	}
 	return nil
@@ -449,7 +449,7 @@ func reasonBits(b []byte) uint16 {
 // certificateIssuer extension.
 func (l *RevocationList) Lookup(issuer string, direct bool, serial []byte) (Reason, bool) {
 	if direct {
-		if r, ok := l.serials[""][string(serial)]; ok {
+		if r, ok := l.serials[""].get(serial); ok {
 			return r, true
 		}
 	}
@@ -458,7 +458,7 @@ func (l *RevocationList) Lookup(issuer string, direct bool, serial []byte) (Reas
 	}
 	// An indirect CRL may also name the CRL issuer in a certificateIssuer
 	// entry extension.
-	r, ok := l.serials[issuer][string(serial)]
+	r, ok := l.serials[issuer].get(serial)
 	return r, ok
 }
 
@@ -569,4 +569,48 @@ var sigAlgs = func() []sigAlg {
 func (l *RevocationList) release(signer *x509.Certificate) {
 	l.verifiedBy = issuerKey(signer)
 	l.tbs, l.signature = nil, nil
+}
+
+// serialSet indexes revoked serials. Serials of up to 20 bytes (all that
+// RFC 5280 allows) are keys of a map without pointers, which the garbage
+// collector does not scan: a million-entry CRL then costs no GC work on
+// every cycle of a busy server. Longer serials go to a string map.
+type serialSet struct {
+	short map[[21]byte]Reason // [0] is the length
+	long  map[string]Reason
+}
+
+func newSerialSet() *serialSet { return &serialSet{short: map[[21]byte]Reason{}} }
+
+func shortKey(serial []byte) (k [21]byte, ok bool) {
+	if len(serial) > 20 {
+		return k, false
+	}
+	k[0] = byte(len(serial))
+	copy(k[1:], serial)
+	return k, true
+}
+
+func (s *serialSet) add(serial []byte, r Reason) {
+	if k, ok := shortKey(serial); ok {
+		s.short[k] = r
+		return
+	}
+	if s.long == nil {
+		s.long = map[string]Reason{}
+	}
+	s.long[string(serial)] = r
+}
+
+// get is nil-safe: a missing issuer has no serials.
+func (s *serialSet) get(serial []byte) (Reason, bool) {
+	if s == nil {
+		return 0, false
+	}
+	if k, ok := shortKey(serial); ok {
+		r, found := s.short[k]
+		return r, found
+	}
+	r, found := s.long[string(serial)]
+	return r, found
 }
