@@ -46,11 +46,29 @@ type Request struct {
 type key struct{}
 
 // With returns ctx carrying r.
-func With(ctx context.Context, r *Request) context.Context { return context.WithValue(ctx, key{}, r) }
+func With(ctx context.Context, r *Request) context.Context { return &Ctx{Context: ctx, Req: r} }
+
+// Ctx is a context carrying a Request; a server may embed it in a larger
+// per-request allocation instead of calling With.
+type Ctx struct {
+	context.Context
+	Req *Request
+}
+
+// Value answers for the Request and defers everything else.
+func (c *Ctx) Value(k any) any {
+	if _, ok := k.(key); ok {
+		return c.Req
+	}
+	return c.Context.Value(k)
+}
 
 // From returns the Request in ctx, or a throwaway one so handlers never
 // need to check.
 func From(ctx context.Context) *Request {
+	if c, ok := ctx.(*Ctx); ok {
+		return c.Req
+	}
 	if r, ok := ctx.Value(key{}).(*Request); ok {
 		return r
 	}

@@ -18,6 +18,10 @@ type FixedResponse struct {
 	// content sniffing is switched off).
 	ContentType string
 	Body        []byte
+
+	// Header values built once: net/http only reads them, so every
+	// response can share them (no allocation per request).
+	server, ctype, length []string
 }
 
 var _ http.Handler = (*FixedResponse)(nil)
@@ -29,18 +33,25 @@ func NewFixedResponse(status, contentType, body string) (*FixedResponse, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &FixedResponse{Status: code, ContentType: contentType, Body: []byte(body)}, nil
+	f := &FixedResponse{Status: code, ContentType: contentType, Body: []byte(body)}
+	f.server, f.length = []string{proxy.ServerHeader}, []string{strconv.Itoa(len(f.Body))}
+	if contentType != "" {
+		f.ctype = []string{contentType}
+	}
+	return f, nil
 }
 
 func (f *FixedResponse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h["Server"] = []string{proxy.ServerHeader}
-	if f.ContentType != "" {
-		h["Content-Type"] = []string{f.ContentType}
-	} else {
-		h["Content-Type"] = nil // no sniffing: ALB sends none
+	if f.length == nil { // built without NewFixedResponse
+		f.server, f.length = []string{proxy.ServerHeader}, []string{strconv.Itoa(len(f.Body))}
+		if f.ContentType != "" {
+			f.ctype = []string{f.ContentType}
+		}
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(f.Body))}
+	h["Server"] = f.server
+	h["Content-Type"] = f.ctype // nil: no sniffing, ALB sends none
+	h["Content-Length"] = f.length
 	w.WriteHeader(f.Status)
 	if r.Method != http.MethodHead {
 		w.Write(f.Body)

@@ -43,14 +43,18 @@ func (s *Server) accessLog(snap *Snapshot, l *Listener, port int, next http.Hand
 		if res == nil {
 			res = &tlsterm.Result{}
 		}
-		ri := &reqinfo.Request{Conn: res, ListenerPort: port, Mode: mode, Received: time.Now()}
-		body := &countingBody{ReadCloser: r.Body}
+		// One allocation for the request's state, its counters and its
+		// context.
+		st := &requestState{}
+		st.ri = reqinfo.Request{Conn: res, ListenerPort: port, Mode: mode, Received: time.Now()}
+		st.body.ReadCloser = r.Body
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = body
+			r.Body = &st.body
 		}
-		cw := &countingWriter{ResponseWriter: w}
-		next.ServeHTTP(cw, r.WithContext(reqinfo.With(r.Context(), ri)))
-		s.writeAccess(snap, l, r, ri, cw, body.n, port)
+		st.cw.ResponseWriter = w
+		st.ctx = reqinfo.Ctx{Context: r.Context(), Req: &st.ri}
+		next.ServeHTTP(&st.cw, r.WithContext(&st.ctx))
+		s.writeAccess(snap, l, r, &st.ri, &st.cw, st.body.n, port)
 	})
 }
 
@@ -177,6 +181,13 @@ func requestSize(r *http.Request) int64 {
 		}
 	}
 	return int64(n + 2)
+}
+
+type requestState struct {
+	ri   reqinfo.Request
+	body countingBody
+	cw   countingWriter
+	ctx  reqinfo.Ctx
 }
 
 type countingBody struct {
