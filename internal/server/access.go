@@ -30,32 +30,30 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 	return ctx
 }
 
-// accessLog wraps a listener's router: it creates the request's reqinfo,
-// counts bytes both ways and writes one access-log line when the response
-// is done.
-func (s *Server) accessLog(snap *Snapshot, l *Listener, port int, next http.Handler) http.Handler {
+// serveLogged runs a listener's router for one request: it creates the
+// request's reqinfo, counts bytes both ways and writes one access-log line
+// when the response is done.
+func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Handler, w http.ResponseWriter, r *http.Request) {
 	mode := tlsterm.ModeOff
 	if l.Term != nil {
 		mode = l.Term.Mode
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, _ := r.Context().Value(connKey{}).(*tlsterm.Result)
-		if res == nil {
-			res = &tlsterm.Result{}
-		}
-		// One allocation for the request's state, its counters and its
-		// context.
-		st := &requestState{}
-		st.ri = reqinfo.Request{Conn: res, ListenerPort: port, Mode: mode, Received: time.Now()}
-		st.body.ReadCloser = r.Body
-		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = &st.body
-		}
-		st.cw.ResponseWriter = w
-		st.ctx = reqinfo.Ctx{Context: r.Context(), Req: &st.ri}
-		next.ServeHTTP(&st.cw, r.WithContext(&st.ctx))
-		s.writeAccess(snap, l, r, &st.ri, &st.cw, st.body.n, port)
-	})
+	res, _ := r.Context().Value(connKey{}).(*tlsterm.Result)
+	if res == nil {
+		res = &tlsterm.Result{}
+	}
+	// One allocation for the request's state, its counters and its
+	// context.
+	st := &requestState{}
+	st.ri = reqinfo.Request{Conn: res, ListenerPort: port, Mode: mode, Received: time.Now()}
+	st.body.ReadCloser = r.Body
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &st.body
+	}
+	st.cw.ResponseWriter = w
+	st.ctx = reqinfo.Ctx{Context: r.Context(), Req: &st.ri}
+	next.ServeHTTP(&st.cw, r.WithContext(&st.ctx))
+	s.writeAccess(snap, l, r, &st.ri, &st.cw, st.body.n, port)
 }
 
 func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *reqinfo.Request, cw *countingWriter, bodyIn int64, port int) {

@@ -98,7 +98,12 @@ func (s *Snapshot) keepVersions(old *Snapshot) {
 
 // Key identifies the socket a listener binds: reloads keep sockets whose
 // key is unchanged.
-func (l *Listener) Key() string { return l.Protocol + "|" + l.Addr() }
+func (l *Listener) Key() string {
+	if l.key == "" {
+		l.key = l.Protocol + "|" + l.Addr()
+	}
+	return l.key
+}
 
 // Listener is one built listener.
 type Listener struct {
@@ -118,6 +123,8 @@ type Listener struct {
 	Rules int
 	// DevCertificate is true when the dev CA issued the certificate.
 	DevCertificate bool
+
+	key string // set by Build, before the snapshot is shared
 }
 
 // Addr is host:port as configured.
@@ -333,6 +340,7 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 func (b *builder) listener(i int, lc *config.Listener) {
 	p := fmt.Sprintf("listeners[%d]", i)
 	l := &Listener{Index: i, Address: lc.Address, Port: *lc.Port, Protocol: lc.Protocol}
+	l.Key()
 	b.routes(l, lc, p)
 	b.snap.Listeners = append(b.snap.Listeners, l)
 	if lc.Protocol != "HTTPS" {

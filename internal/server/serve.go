@@ -198,7 +198,7 @@ func (s *Server) serveRequest(snap *Snapshot, key string, port int, w http.Respo
 			return
 		}
 	}
-	s.accessLog(snap, l, port, l.Handler).ServeHTTP(w, r)
+	s.serveLogged(snap, l, port, l.Handler, w, r)
 }
 
 // Addrs returns the bound address of each listener of the current
