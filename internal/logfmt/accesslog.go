@@ -23,9 +23,12 @@ type AccessRecord struct {
 	// TargetStatus is 0 when the target sent no response.
 	TargetStatus             int
 	ReceivedBytes, SentBytes int64
-	// RequestLine is `GET https://host:443/path?q HTTP/1.1`.
-	RequestLine string
-	UserAgent   string
+	// RequestLine is `GET https://host:443/path?q HTTP/1.1`; when empty,
+	// the line is built from Method, Scheme, Host, Port, URI and Proto.
+	RequestLine                      string
+	Method, Scheme, Host, URI, Proto string
+	Port                             int
+	UserAgent                        string
 	// Cipher and Protocol are empty on HTTP listeners.
 	Cipher, Protocol string
 	TargetGroupARN   string
@@ -46,7 +49,7 @@ type AccessRecord struct {
 func AppendAccess(b []byte, r *AccessRecord) []byte {
 	b = appendField(b, r.Type)
 	b = append(b, ' ')
-	b = r.Time.UTC().AppendFormat(b, timeLayout)
+	b = AppendTime(b, r.Time)
 	b = append(b, ' ')
 	b = appendField(b, r.ELB)
 	b = append(b, ' ')
@@ -70,7 +73,21 @@ func AppendAccess(b []byte, r *AccessRecord) []byte {
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, r.SentBytes, 10)
 	b = append(b, ' ', '"')
-	b = appendQuotedRaw(b, r.RequestLine)
+	if r.RequestLine != "" {
+		b = appendQuotedRaw(b, r.RequestLine)
+	} else {
+		// METHOD scheme://host:port/uri PROTO, from its parts.
+		b = appendQuotedRaw(b, r.Method)
+		b = append(b, ' ')
+		b = append(b, r.Scheme...)
+		b = append(b, ':', '/', '/')
+		b = appendQuotedRaw(b, r.Host)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(r.Port), 10)
+		b = appendQuotedRaw(b, r.URI)
+		b = append(b, ' ')
+		b = appendQuotedRaw(b, r.Proto)
+	}
 	b = append(b, '"', ' ', '"')
 	b = appendQuotedRaw(b, truncate(r.UserAgent, 8192))
 	b = append(b, '"', ' ')
@@ -88,7 +105,7 @@ func AppendAccess(b []byte, r *AccessRecord) []byte {
 	b = append(b, '"', ' ')
 	b = strconv.AppendInt(b, int64(r.MatchedRulePriority), 10)
 	b = append(b, ' ')
-	b = r.RequestCreation.UTC().AppendFormat(b, timeLayout)
+	b = AppendTime(b, r.RequestCreation)
 	b = append(b, ' ', '"')
 	b = appendQuotedRaw(b, r.ActionsExecuted)
 	b = append(b, '"', ' ', '"')

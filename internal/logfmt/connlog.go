@@ -47,7 +47,7 @@ const timeLayout = "2006-01-02T15:04:05.000000Z"
 //	leaf_client_cert_serial_number tls_verify_status conn_trace_id
 //	tls_keyexchange elb ip_address
 func AppendConn(b []byte, r *ConnRecord) []byte {
-	b = r.Time.UTC().AppendFormat(b, timeLayout)
+	b = AppendTime(b, r.Time)
 	b = append(b, ' ')
 	b = appendAddr(b, r.ClientAddr.Addr())
 	b = append(b, ' ')
@@ -77,6 +77,39 @@ func AppendConn(b []byte, r *ConnRecord) []byte {
 	b = append(b, ' ')
 	b = appendAddr(b, r.ListenerIP)
 	return append(b, '\n')
+}
+
+// AppendTime appends t in UTC as 2006-01-02T15:04:05.000000Z without the
+// general layout machinery of time.AppendFormat (it runs twice per request).
+func AppendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	hour, min, sec := t.Clock()
+	us := t.Nanosecond() / 1000
+	b = appendInt(b, year, 4)
+	b = append(b, '-')
+	b = appendInt(b, int(month), 2)
+	b = append(b, '-')
+	b = appendInt(b, day, 2)
+	b = append(b, 'T')
+	b = appendInt(b, hour, 2)
+	b = append(b, ':')
+	b = appendInt(b, min, 2)
+	b = append(b, ':')
+	b = appendInt(b, sec, 2)
+	b = append(b, '.')
+	b = appendInt(b, us, 6)
+	return append(b, 'Z')
+}
+
+// appendInt appends v (non-negative) zero-padded to width digits.
+func appendInt(b []byte, v, width int) []byte {
+	var d [8]byte
+	for i := width - 1; i >= 0; i-- {
+		d[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(b, d[:width]...)
 }
 
 // AppendSeconds appends d in seconds with millisecond precision ("0.004"),

@@ -135,3 +135,16 @@ func FuzzAppendConnSubject(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendTimeMatchesLayout(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2023, 10, 4, 17, 5, 15, 514108123, time.UTC),
+		time.Date(999, 1, 2, 3, 4, 5, 6000, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.FixedZone("x", -3600)),
+	} {
+		want := tm.UTC().Format("2006-01-02T15:04:05.000000Z")
+		if got := string(logfmt.AppendTime(nil, tm)); got != want {
+			t.Errorf("AppendTime(%v) = %q; want %q", tm, got, want)
+		}
+	}
+}

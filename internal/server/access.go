@@ -8,7 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
+	"strings"
 	"time"
 
 	"edge/internal/logfmt"
@@ -126,10 +126,14 @@ func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *r
 		}
 	}
 	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
+		host = host[:i]
 	}
-	rec.RequestLine = r.Method + " " + scheme + "://" + host + ":" + strconv.Itoa(port) + r.URL.RequestURI() + " " + r.Proto
+	uri := r.RequestURI
+	if uri == "" || uri[0] != '/' { // h2 and absolute-form requests
+		uri = r.URL.RequestURI()
+	}
+	rec.Method, rec.Scheme, rec.Host, rec.Port, rec.URI, rec.Proto = r.Method, scheme, host, port, uri, r.Proto
 	elbGenerated := ri.TargetStatus == 0 || ri.Actions != "forward"
 	s.metrics.Response(l.Index, elbGenerated, rec.ELBStatus, ri.TargetStatus, ri.Actions, rec.ReceivedBytes+rec.SentBytes)
 	if !ri.Responded.IsZero() {
