@@ -151,25 +151,15 @@ func (e *edge) stop() {
 }
 
 // lines stops edge (flushing its logs) and returns the connection log.
-func (e *edge) lines() []string {
-	e.t.Helper()
-	e.stop()
-	data, err := os.ReadFile(e.connLog)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	s := strings.TrimSuffix(string(data), "\n")
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
-}
+func (e *edge) lines() []string { return e.readLog(e.connLog) }
 
 // accessLines stops edge and returns the access log.
-func (e *edge) accessLines() []string {
+func (e *edge) accessLines() []string { return e.readLog(e.accessLog) }
+
+func (e *edge) readLog(path string) []string {
 	e.t.Helper()
 	e.stop()
-	data, err := os.ReadFile(e.accessLog)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		e.t.Fatal(err)
 	}
