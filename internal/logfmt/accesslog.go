@@ -149,15 +149,16 @@ func appendQuotedRaw(b []byte, s string) []byte {
 		return append(b, '-')
 	}
 	const hex = "0123456789abcdef"
+	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == '"' || c == '\\' || c < 0x20 || c == 0x7f {
+			b = append(b, s[start:i]...)
 			b = append(b, '\\', 'x', hex[c>>4], hex[c&0xf])
-			continue
+			start = i + 1
 		}
-		b = append(b, c)
 	}
-	return b
+	return append(b, s[start:]...)
 }
 
 func truncate(s string, n int) string {

@@ -140,12 +140,12 @@ func appendField(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, '-')
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c == '"' || c == 0x7f {
-			c = '_'
+	n := len(b)
+	b = append(b, s...)
+	for i := n; i < len(b); i++ {
+		if c := b[i]; c <= ' ' || c == '"' || c == 0x7f {
+			b[i] = '_'
 		}
-		b = append(b, c)
 	}
 	return b
 }
