@@ -37,8 +37,6 @@ type ConnRecord struct {
 	ListenerIP netip.Addr
 }
 
-const timeLayout = "2006-01-02T15:04:05.000000Z"
-
 // AppendConn appends r as one connection-log line, newline included, in
 // ALB's 15-field order:
 //

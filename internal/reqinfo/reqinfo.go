@@ -45,11 +45,8 @@ type Request struct {
 
 type key struct{}
 
-// With returns ctx carrying r.
-func With(ctx context.Context, r *Request) context.Context { return &Ctx{Context: ctx, Req: r} }
-
-// Ctx is a context carrying a Request; a server may embed it in a larger
-// per-request allocation instead of calling With.
+// Ctx is a context carrying a Request. The server embeds it in its
+// per-request allocation.
 type Ctx struct {
 	context.Context
 	Req *Request

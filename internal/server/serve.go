@@ -347,7 +347,7 @@ func (s *Server) reloadLocked(cfg *config.Config) error {
 			s.unbind(k, 10*time.Second)
 		}
 	}
-	closeOld(oldLogs, lg)
+	closeNew(oldLogs, lg) // the old sinks the new state does not share
 	s.observe(snap)
 	old.Close()
 	return nil
@@ -371,17 +371,15 @@ func (s *Server) unbind(key string, grace time.Duration) {
 	}()
 }
 
-// closeNew closes sinks of lg that prev does not share.
-func closeNew(lg, prev *sinks) {
-	if lg.conn != prev.conn {
+// closeNew closes the sinks of lg that other does not share.
+func closeNew(lg, other *sinks) {
+	if lg.conn != other.conn {
 		lg.conn.Close()
 	}
-	if lg.access != prev.access {
+	if lg.access != other.access {
 		lg.access.Close()
 	}
 }
-
-func closeOld(prev, lg *sinks) { closeNew(prev, lg) }
 
 // observe publishes the snapshot's trust-store gauges.
 func (s *Server) observe(snap *Snapshot) {

@@ -7,14 +7,11 @@ import (
 	"edge/internal/certfmt"
 )
 
-// checkRevocation looks the leaf and every intermediate of chain up in the
-// CRLs of their issuer. In alb mode only CRLs signed by the issuer itself
-// (matched by name and key) apply, and a certificate whose issuer has no
-// CRL is not revoked. Strict mode is RFC 5280 (strict.go).
+// checkRevocation is alb mode's revocation check: the leaf and every
+// intermediate of chain are looked up in the CRLs signed by their issuer
+// itself (matched by name and key); a certificate whose issuer has no CRL
+// is not revoked. Strict mode has its own RFC 5280 path (strict.go).
 func (s *Store) checkRevocation(chain []*x509.Certificate, now time.Time) Verdict {
-	if s.Mode == RevocationStrict {
-		return s.checkRevocationStrict(chain, now)
-	}
 	if len(s.bySigner) == 0 {
 		return Verdict{Status: Success}
 	}

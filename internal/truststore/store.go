@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"edge/internal/certfmt"
 )
 
 // Store is a loaded, immutable trust store: the CA certificates of its
@@ -172,7 +174,7 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options
 		issuer := s.crlIssuer(in.List)
 		if issuer == nil && s.Mode == RevocationALB {
 			errs = append(errs, fmt.Errorf("%w: %s: the CRL issued by %q is not signed by a CA certificate of trust store %s",
-				ErrInvalidRevocationContent, in.Source, dnOf(in.List.RawIssuer), name))
+				ErrInvalidRevocationContent, in.Source, certfmt.DN(in.List.RawIssuer), name))
 			continue
 		}
 		if len(in.List.UnhandledCritical) > 0 && s.Mode == RevocationALB {

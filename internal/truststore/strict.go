@@ -160,35 +160,6 @@ func selfIssued(c *x509.Certificate) bool {
 	return CanonicalName(c.RawIssuer) == CanonicalName(c.RawSubject)
 }
 
-// purpose is the client-auth purpose check shared with alb mode.
-func purpose(chain []*x509.Certificate) Verdict {
-	leaf := chain[0]
-	if !allowsClientAuth(leaf.ExtKeyUsage) {
-		return fail(ClientCertPurposeInvalid, leaf, 0, "the extended key usage of %q does not include clientAuth", certfmt.DN(leaf.RawSubject))
-	}
-	if leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
-		return fail(ClientCertPurposeInvalid, leaf, 0, "the key usage of %q does not include digitalSignature", certfmt.DN(leaf.RawSubject))
-	}
-	for i, c := range chain[1:max(len(chain)-1, 1)] {
-		if !allowsClientAuth(c.ExtKeyUsage) {
-			return fail(ClientCertPurposeInvalid, c, i+1, "the extended key usage of CA %q does not include clientAuth", certfmt.DN(c.RawSubject))
-		}
-	}
-	return Verdict{Status: Success}
-}
-
-// checkRevocationStrict is used by finish when a strict store verifies a
-// path that Go built.
-func (s *Store) checkRevocationStrict(chain []*x509.Certificate, now time.Time) Verdict {
-	r := &strictRun{s: s, now: now}
-	for i := 0; i+1 < len(chain); i++ {
-		if v := r.revocation(chain, i, 0); v.Status != Success {
-			return v
-		}
-	}
-	return Verdict{Status: Success}
-}
-
 // distPoint is one cRLDistributionPoints entry of a certificate.
 type distPoint struct {
 	names      []string // canonical directory names and "uri:" URIs

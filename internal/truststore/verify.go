@@ -195,17 +195,8 @@ func (s *Store) finishChecks(chain []*x509.Certificate, now time.Time) Verdict {
 			return fail(ClientCertTypeUnsupported, c, i, "%s", why)
 		}
 	}
-	leaf := chain[0]
-	if !allowsClientAuth(leaf.ExtKeyUsage) {
-		return fail(ClientCertPurposeInvalid, leaf, 0, "the extended key usage of %q does not include clientAuth", certfmt.DN(leaf.RawSubject))
-	}
-	if leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
-		return fail(ClientCertPurposeInvalid, leaf, 0, "the key usage of %q does not include digitalSignature", certfmt.DN(leaf.RawSubject))
-	}
-	for i, c := range chain[1:last] {
-		if !allowsClientAuth(c.ExtKeyUsage) {
-			return fail(ClientCertPurposeInvalid, c, i+1, "the extended key usage of CA %q does not include clientAuth", certfmt.DN(c.RawSubject))
-		}
+	if v := purpose(chain); v.Status != Success {
+		return v
 	}
 	if v := s.checkRevocation(chain, now); v.Status != Success {
 		return v
@@ -370,4 +361,21 @@ func contains(path []*x509.Certificate, c *x509.Certificate) bool {
 	return false
 }
 
-func dnOf(raw []byte) string { return certfmt.DN(raw) }
+// purpose checks that the chain may be used for client authentication:
+// the leaf's EKU and key usage, and the EKU of intermediates. Both
+// revocation modes share it.
+func purpose(chain []*x509.Certificate) Verdict {
+	leaf := chain[0]
+	if !allowsClientAuth(leaf.ExtKeyUsage) {
+		return fail(ClientCertPurposeInvalid, leaf, 0, "the extended key usage of %q does not include clientAuth", certfmt.DN(leaf.RawSubject))
+	}
+	if leaf.KeyUsage != 0 && leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return fail(ClientCertPurposeInvalid, leaf, 0, "the key usage of %q does not include digitalSignature", certfmt.DN(leaf.RawSubject))
+	}
+	for i, c := range chain[1:max(len(chain)-1, 1)] {
+		if !allowsClientAuth(c.ExtKeyUsage) {
+			return fail(ClientCertPurposeInvalid, c, i+1, "the extended key usage of CA %q does not include clientAuth", certfmt.DN(c.RawSubject))
+		}
+	}
+	return Verdict{Status: Success}
+}
