@@ -22,6 +22,7 @@ import (
 	"edge/configs"
 	"edge/internal/admin"
 	"edge/internal/config"
+	"edge/internal/gcfloor"
 	"edge/internal/pki"
 	"edge/internal/server"
 )
@@ -68,6 +69,22 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 	}
+	if p := os.Getenv("EDGE_ALLOCPROFILE"); p != "" {
+		// Allocations since start, written at shutdown.
+		defer func() {
+			if f, err := os.Create(p); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
+	// Headroom for the collector: a keep-alive load would otherwise
+	// collect its 2-4 MB heap dozens of times a second (see gcfloor).
+	headroom := uint64(16 << 20)
+	if v, err := strconv.ParseUint(os.Getenv("EDGE_GC_HEADROOM_MB"), 10, 32); err == nil {
+		headroom = v << 20
+	}
+	defer gcfloor.Start(headroom).Stop()
 	snap, err := server.Build(cfg, opts)
 	if err != nil {
 		printProblems(stderr, err)
