@@ -6,6 +6,7 @@ package logfmt
 import (
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -78,12 +79,34 @@ func AppendConn(b []byte, r *ConnRecord) []byte {
 }
 
 // AppendTime appends t in UTC as 2006-01-02T15:04:05.000000Z without the
-// general layout machinery of time.AppendFormat (it runs twice per request).
+// general layout machinery of time.AppendFormat (it runs twice per
+// request). The part up to the seconds is formatted once per second.
 func AppendTime(b []byte, t time.Time) []byte {
+	sec := t.Unix()
+	p := lastSecond.Load()
+	if p == nil || p.unix != sec {
+		p = &secondPrefix{unix: sec}
+		p.text = appendSecond(p.buf[:0], t)
+		lastSecond.Store(p)
+	}
+	b = append(b, p.text...)
+	b = appendInt(b, t.Nanosecond()/1000, 6)
+	return append(b, 'Z')
+}
+
+// secondPrefix is "2006-01-02T15:04:05." for one second.
+type secondPrefix struct {
+	unix int64
+	text []byte
+	buf  [24]byte
+}
+
+var lastSecond atomic.Pointer[secondPrefix]
+
+func appendSecond(b []byte, t time.Time) []byte {
 	t = t.UTC()
 	year, month, day := t.Date()
 	hour, min, sec := t.Clock()
-	us := t.Nanosecond() / 1000
 	b = appendInt(b, year, 4)
 	b = append(b, '-')
 	b = appendInt(b, int(month), 2)
@@ -95,9 +118,7 @@ func AppendTime(b []byte, t time.Time) []byte {
 	b = appendInt(b, min, 2)
 	b = append(b, ':')
 	b = appendInt(b, sec, 2)
-	b = append(b, '.')
-	b = appendInt(b, us, 6)
-	return append(b, 'Z')
+	return append(b, '.')
 }
 
 // appendInt appends v (non-negative) zero-padded to width digits.
@@ -141,12 +162,20 @@ func appendField(b []byte, s string) []byte {
 	n := len(b)
 	b = append(b, s...)
 	for i := n; i < len(b); i++ {
-		if c := b[i]; c <= ' ' || c == '"' || c == 0x7f {
+		if notInField[b[i]] {
 			b[i] = '_'
 		}
 	}
 	return b
 }
+
+// notInField marks the bytes appendField replaces.
+var notInField = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c <= ' ' || c == '"' || c == 0x7f
+	}
+	return t
+}()
 
 // appendQuoted appends the inside of a double-quoted field: "-" when empty;
 // '"', '\' before '"', and control bytes are written as RFC 4514 hex escapes

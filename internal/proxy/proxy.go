@@ -159,7 +159,7 @@ func (f *Forward) choose() *TargetGroup {
 }
 
 func (f *Forward) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ri := reqinfo.From(r.Context())
+	ri := reqinfo.Of(w, r)
 	g := f.choose()
 	ri.TargetGroupARN = g.ARN
 	addr, ok := g.pick()
@@ -168,6 +168,8 @@ func (f *Forward) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ri.Target = addr
-	ctx := context.WithValue(r.Context(), targetKey{}, target{scheme: g.Scheme, host: addr})
+	// The request sent onwards finds ri in its context (Rewrite,
+	// timedTransport).
+	ctx := reqinfo.With(context.WithValue(r.Context(), targetKey{}, target{scheme: g.Scheme, host: addr}), ri)
 	f.p.rp.ServeHTTP(w, r.WithContext(ctx))
 }

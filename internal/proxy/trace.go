@@ -16,10 +16,14 @@ const maxTraceHeader = 7 * 1024
 // existing fields, replacing any Self the client sent. Other fields
 // (CalledFrom=...) are kept.
 func TraceHeader(existing string, now time.Time) string {
-	id := traceID(now)
 	if existing == "" || len(existing) > maxTraceHeader {
-		return "Root=" + id
+		// The common case, in one allocation.
+		var b [len("Root=") + traceIDLen]byte
+		copy(b[:], "Root=")
+		putTraceID(b[len("Root="):], now)
+		return string(b[:])
 	}
+	id := traceID(now)
 	var kept []string
 	hasRoot := false
 	for _, f := range strings.Split(existing, ";") {
@@ -44,8 +48,17 @@ func TraceHeader(existing string, now time.Time) string {
 // Trace ids need to be unique, not secret: math/rand/v2's ChaCha8 source
 // is enough and costs a fraction of crypto/rand per request.
 func traceID(now time.Time) string {
+	var b [traceIDLen]byte
+	putTraceID(b[:], now)
+	return string(b[:])
+}
+
+const traceIDLen = 2 + 8 + 1 + 24
+
+// putTraceID writes a trace id into b[:traceIDLen].
+func putTraceID(b []byte, now time.Time) {
 	const digits = "0123456789abcdef"
-	var b [2 + 8 + 1 + 24]byte
+	_ = b[traceIDLen-1]
 	b[0], b[1], b[10] = '1', '-', '-'
 	ts := uint32(now.Unix())
 	for i := 9; i >= 2; i-- {
@@ -61,5 +74,4 @@ func traceID(now time.Time) string {
 		b[27+i] = digits[r2&0xf]
 		r2 >>= 4
 	}
-	return string(b[:])
 }

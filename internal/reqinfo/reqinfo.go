@@ -5,6 +5,7 @@ package reqinfo
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"edge/internal/tlsterm"
@@ -41,6 +42,10 @@ type Request struct {
 	Dispatched, Responded time.Time
 	// ErrorReason is the access log's error_reason; empty for none.
 	ErrorReason string
+	// HeaderBytes is the size of the response's status line and headers
+	// when the handler knows it (fixed responses); 0 has the server
+	// count them.
+	HeaderBytes int64
 }
 
 type key struct{}
@@ -58,6 +63,27 @@ func (c *Ctx) Value(k any) any {
 		return c.Req
 	}
 	return c.Context.Value(k)
+}
+
+// Carrier is a ResponseWriter that carries its request's Request: the
+// server hands one to every handler, so looking the Request up costs no
+// context allocation per request.
+type Carrier interface {
+	ReqInfo() *Request
+}
+
+// Of returns the Request of a request being served: from w when it is a
+// Carrier, else from r's context (requests the forwarder sends onwards).
+func Of(w http.ResponseWriter, r *http.Request) *Request {
+	if c, ok := w.(Carrier); ok {
+		return c.ReqInfo()
+	}
+	return From(r.Context())
+}
+
+// With returns ctx carrying ri, for requests made on its behalf.
+func With(ctx context.Context, ri *Request) context.Context {
+	return &Ctx{Context: ctx, Req: ri}
 }
 
 // From returns the Request in ctx, or a throwaway one so handlers never

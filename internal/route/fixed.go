@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"edge/internal/proxy"
+	"edge/internal/reqinfo"
 )
 
 // FixedResponse answers every request with the same status, content type
@@ -22,6 +23,7 @@ type FixedResponse struct {
 	// Header values built once: net/http only reads them, so every
 	// response can share them (no allocation per request).
 	server, ctype, length []string
+	headerBytes           int64
 }
 
 var _ http.Handler = (*FixedResponse)(nil)
@@ -34,21 +36,29 @@ func NewFixedResponse(status, contentType, body string) (*FixedResponse, error) 
 		return nil, err
 	}
 	f := &FixedResponse{Status: code, ContentType: contentType, Body: []byte(body)}
-	f.server, f.length = []string{proxy.ServerHeader}, []string{strconv.Itoa(len(f.Body))}
-	if contentType != "" {
-		f.ctype = []string{contentType}
-	}
+	f.build()
 	return f, nil
+}
+
+func (f *FixedResponse) build() {
+	f.server, f.length = []string{proxy.ServerHeader}, []string{strconv.Itoa(len(f.Body))}
+	if f.ContentType != "" {
+		f.ctype = []string{f.ContentType}
+	}
+	// As the access log counts headers: status line, fields, blank line.
+	n := len("HTTP/1.1 200 OK\r\n") + len("Server: \r\n") + len(proxy.ServerHeader) + len("Content-Length: \r\n") + len(f.length[0]) + 2
+	if f.ctype != nil {
+		n += len("Content-Type: \r\n") + len(f.ContentType)
+	}
+	f.headerBytes = int64(n)
 }
 
 func (f *FixedResponse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	if f.length == nil { // built without NewFixedResponse
-		f.server, f.length = []string{proxy.ServerHeader}, []string{strconv.Itoa(len(f.Body))}
-		if f.ContentType != "" {
-			f.ctype = []string{f.ContentType}
-		}
+		f.build()
 	}
+	reqinfo.Of(w, r).HeaderBytes = f.headerBytes
 	h["Server"] = f.server
 	h["Content-Type"] = f.ctype // nil: no sniffing, ALB sends none
 	h["Content-Length"] = f.length

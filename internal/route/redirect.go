@@ -20,7 +20,7 @@ type Redirect struct {
 }
 
 func (rd *Redirect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ri := reqinfo.From(r.Context())
+	ri := reqinfo.Of(w, r)
 	proto := "http"
 	if ri.Conn.TLS {
 		proto = "https"

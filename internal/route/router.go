@@ -35,8 +35,12 @@ func NewRouter(rules []Rule, defKind string, def http.Handler) *Router {
 }
 
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ri := reqinfo.From(r.Context())
-	ri.TraceID = proxy.TraceHeader(r.Header.Get(proxy.HeaderTraceID), ri.Received)
+	ri := reqinfo.Of(w, r)
+	var existing string
+	if v := r.Header[proxy.HeaderTraceID]; len(v) > 0 { // canonical key: no Get needed
+		existing = v[0]
+	}
+	ri.TraceID = proxy.TraceHeader(existing, ri.Received)
 	client := ri.Conn.Remote.Addr()
 	for i := range rt.rules {
 		rule := &rt.rules[i]

@@ -50,9 +50,10 @@ func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Ha
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = &st.body
 	}
-	st.cw.ResponseWriter = w
-	st.ctx = reqinfo.Ctx{Context: r.Context(), Req: &st.ri}
-	next.ServeHTTP(&st.cw, r.WithContext(&st.ctx))
+	st.cw.ResponseWriter, st.cw.ri = w, &st.ri
+	// Handlers find st.ri through the writer (reqinfo.Of): a request
+	// copy with a new context would cost an allocation per request.
+	next.ServeHTTP(&st.cw, r)
 	s.writeAccess(snap, l, r, &st.ri, &st.cw, st.body.n, port)
 }
 
@@ -147,21 +148,17 @@ func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *r
 	s.bufs.Put(bp)
 }
 
-// certARN returns the ARN of a listener certificate, computed once per
-// snapshot (hashing the certificate per request cost 5% of a keep-alive
-// request).
+// certARN returns the ARN of a listener certificate, computed when the
+// snapshot was built (hashing the certificate per request cost 5% of a
+// keep-alive request).
 func (s *Snapshot) certARN(der []byte) string {
-	s.arnMu.Lock()
-	defer s.arnMu.Unlock()
-	if a, ok := s.arns[string(der)]; ok {
+	if len(der) == 0 {
+		return ""
+	}
+	if a, ok := s.arns[&der[0]]; ok {
 		return a
 	}
-	if s.arns == nil {
-		s.arns = map[string]string{}
-	}
-	a := certARN(s, der)
-	s.arns[string(der)] = a
-	return a
+	return certARN(s, der)
 }
 
 // certARN names a server certificate as ACM would: a stable id derived
@@ -189,7 +186,6 @@ type requestState struct {
 	ri   reqinfo.Request
 	body countingBody
 	cw   countingWriter
-	ctx  reqinfo.Ctx
 }
 
 type countingBody struct {
@@ -208,6 +204,7 @@ func (b *countingBody) Read(p []byte) (int, error) {
 // Hijack (streaming, WebSocket upgrades).
 type countingWriter struct {
 	http.ResponseWriter
+	ri          *reqinfo.Request
 	status      int
 	wroteAt     time.Time
 	headerBytes int64
@@ -217,14 +214,20 @@ type countingWriter struct {
 func (w *countingWriter) WriteHeader(code int) {
 	if w.status == 0 || w.status < 200 && code >= 200 {
 		w.status = code
-		w.wroteAt = time.Now()
-		n := len("HTTP/1.1 200 OK\r\n") + 2
-		for k, vs := range w.Header() {
-			for _, v := range vs {
-				n += len(k) + 2 + len(v) + 2
-			}
+		if !w.ri.Responded.IsZero() { // only a target's response has a response_processing_time
+			w.wroteAt = time.Now()
 		}
-		w.headerBytes = int64(n)
+		if w.ri.HeaderBytes > 0 {
+			w.headerBytes = w.ri.HeaderBytes
+		} else {
+			n := len("HTTP/1.1 200 OK\r\n") + 2
+			for k, vs := range w.Header() {
+				for _, v := range vs {
+					n += len(k) + 2 + len(v) + 2
+				}
+			}
+			w.headerBytes = int64(n)
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -237,6 +240,8 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	w.n += int64(n)
 	return n, err
 }
+
+func (w *countingWriter) ReqInfo() *reqinfo.Request { return w.ri }
 
 func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 

@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"edge/internal/config"
@@ -83,8 +82,10 @@ type Snapshot struct {
 
 	opts Options
 
-	arnMu sync.Mutex
-	arns  map[string]string // certificate DER → ARN
+	// arns names the listeners' certificates, keyed by the first byte
+	// of their DER: every copy of a tls.Certificate (certmagic hands out
+	// copies) shares it, and a pointer hashes faster than the DER.
+	arns map[*byte]string
 }
 
 // keepVersions carries load times over from old for unchanged content.
@@ -191,6 +192,7 @@ func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
 		TrustStores:   map[string]*truststore.Store{},
 		StoreVersions: map[string]StoreVersion{},
 		opts:          opts,
+		arns:          map[*byte]string{},
 	}}
 	if opts.DevPKIDir == "" {
 		b.opts.DevPKIDir = cfg.Path(".edge")
@@ -362,6 +364,11 @@ func (b *builder) listener(i int, lc *config.Listener) {
 	}
 	l.Term = term
 	certs := b.certificates(l, lc, p)
+	for _, c := range certs {
+		if len(c.Certificate) > 0 && len(c.Certificate[0]) > 0 {
+			b.snap.arns[&c.Certificate[0][0]] = certARN(b.snap, c.Certificate[0])
+		}
+	}
 	if term.Mode == tlsterm.ModeVerify && term.TrustStore == nil {
 		return // the trust store's own problems are reported
 	}
