@@ -46,6 +46,7 @@ type Server struct {
 	removedCRLs map[string]map[string]bool
 
 	loader func() (*config.Config, error)
+	watch  *watchdog
 }
 
 // bound is one bound socket and its HTTP server.
@@ -75,6 +76,10 @@ func Start(snap *Snapshot, stdout, stderr io.Writer, log *slog.Logger) (*Server,
 	}
 	s.logs.Store(lg)
 	s.current.Store(snap)
+	s.watch = newWatchdog(func() (idle, header time.Duration) {
+		c := s.current.Load().Config
+		return time.Duration(c.IdleTimeoutSeconds) * time.Second, time.Duration(c.ClientHeaderTimeoutSeconds) * time.Second
+	})
 	for _, l := range snap.Listeners {
 		if err := s.bind(snap, l); err != nil {
 			s.Shutdown(context.Background())
@@ -137,7 +142,6 @@ func (s *Server) bind(snap *Snapshot, l *Listener) error {
 	index := l.Index
 	hsTimeout := time.Duration(snap.Config.ClientHandshakeTimeoutSeconds) * time.Second
 	b.tl = tlsterm.NewListener(inner, cfgFn, hsTimeout, func(r *tlsterm.Result) { s.logConn(r, b.port, index) })
-	idle := time.Duration(snap.Config.IdleTimeoutSeconds) * time.Second
 	active := s.metrics.ActiveConnections.WithLabelValues(strconv.Itoa(index))
 	b.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -147,17 +151,18 @@ func (s *Server) bind(snap *Snapshot, l *Listener) error {
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return connContext(context.WithValue(ctx, snapKey{}, s.current.Load()), c)
 		},
-		ConnState: func(_ net.Conn, st http.ConnState) {
+		ConnState: func(c net.Conn, st http.ConnState) {
 			switch st {
 			case http.StateNew:
 				active.Inc()
 			case http.StateClosed, http.StateHijacked:
 				active.Dec()
 			}
+			s.watch.connState(c, st)
 		},
-		ReadHeaderTimeout: time.Duration(snap.Config.ClientHeaderTimeoutSeconds) * time.Second,
-		IdleTimeout:       idle, // ALB's idle timeout
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		// No ReadHeaderTimeout or IdleTimeout: s.watch enforces both
+		// without moving a read deadline per request.
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	if l.TLS != nil {
 		// Serve enables HTTP/2 only when TLSConfig offers h2; the
@@ -419,6 +424,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.bound[k].tl.Wait()
 	}
 	s.serveWG.Wait()
+	if s.watch != nil {
+		s.watch.Close()
+	}
 	if lg := s.logs.Load(); lg != nil {
 		errs = append(errs, lg.conn.Close())
 		if lg.access != lg.conn {

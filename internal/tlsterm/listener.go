@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"edge/internal/truststore"
@@ -50,6 +51,8 @@ func (r *Result) Leaf() *x509.Certificate { return leafOf(&r.State) }
 type Conn struct {
 	net.Conn
 	Result *Result
+	// Activity is kept by the HTTP server serving the connection.
+	Activity Activity
 }
 
 // Listener accepts TCP connections, runs each TLS handshake itself, reports
@@ -197,4 +200,50 @@ func addrPort(a net.Addr) netip.AddrPort {
 	}
 	ap, _ := netip.ParseAddrPort(a.String())
 	return ap
+}
+
+// Activity records what the HTTP layer is doing with a connection and
+// since when, for idle and header timeouts enforced by a sweeper instead
+// of a read deadline moved on every request. State and time share one
+// word, so a reader never sees one without the other.
+type Activity struct{ v atomic.Int64 }
+
+// Connection activities.
+const (
+	// ActHeaders: waiting for, or reading, a request's headers.
+	ActHeaders int64 = iota
+	// ActBusy: a request is being served (or an HTTP/2 stream is open).
+	ActBusy
+	// ActIdle: between requests.
+	ActIdle
+	// ActArrived: bytes of a new request arrived while idle; the sweeper
+	// turns it into ActHeaders, stamped with its clock.
+	ActArrived
+)
+
+// Set records state as of nowMs (Unix milliseconds).
+func (a *Activity) Set(state, nowMs int64) { a.v.Store(nowMs<<2 | state) }
+
+// Get returns the state and when it began (Unix milliseconds).
+func (a *Activity) Get() (state, sinceMs int64) {
+	v := a.v.Load()
+	return v & 3, v >> 2
+}
+
+// Swap replaces state as of sinceMs with next as of nowMs, unless
+// something changed it meanwhile.
+func (a *Activity) Swap(state, sinceMs, next, nowMs int64) bool {
+	return a.v.CompareAndSwap(sinceMs<<2|state, nowMs<<2|next)
+}
+
+// Read marks an idle HTTP/1 connection whose next request starts
+// arriving, so its header timeout starts then.
+func (c *Conn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		if v := c.Activity.v.Load(); v&3 == ActIdle && c.Result.State.NegotiatedProtocol != "h2" {
+			c.Activity.v.CompareAndSwap(v, v&^3|ActArrived)
+		}
+	}
+	return n, err
 }
