@@ -4,15 +4,20 @@
 # against the same CA bundle and CRLs, a fixed 200, access logging to a file.
 # Servers are pinned to CPU 0 and the load generator (edge bench) to CPU 1.
 # Every scenario runs for DUR seconds, servers alternating (A B C A B C ...),
-# ROUNDS times; docs/benchmarks.md gets the medians and the ratios.
+# ROUNDS times. Scenarios are grouped so that what is compared runs close
+# in time (a shared machine drifts by ±15 % over minutes): each round runs
+# handshakes and keep-alive on the three servers back to back, then each
+# server's no-CRL and 1M-CRL handshakes back to back, then the idle
+# connections. docs/benchmarks.md gets the medians of the values and, for
+# ratios, the median over rounds of each round's ratio.
 #
-#   bench/compare.sh            # DUR=10 ROUNDS=2 CONC=64
+#   bench/compare.sh            # DUR=10 ROUNDS=3 CONC=64
 #   DUR=5 ROUNDS=1 bench/compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DUR=${DUR:-10}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 CONC=${CONC:-64}
 IDLE=${IDLE:-10000}
 W=$(mktemp -d /tmp/edge-compare.XXXXXX)
@@ -140,22 +145,35 @@ load() { # mode
 }
 
 RES=$W/results.jsonl
+record() { # server scenario extra-json result-json
+  echo "{\"round\":$round,\"server\":\"$1\",\"scenario\":\"$2\",$3\"result\":$4}" >> "$RES"
+}
 for round in $(seq "$ROUNDS"); do
   for srv in edge nginx haproxy; do
-    echo "round $round: $srv"
+    echo "round $round: $srv handshake, keep-alive"
     start $srv crls
     c0=$(cputicks); out=$(load handshake); c1=$(cputicks)
-    echo "{\"server\":\"$srv\",\"scenario\":\"handshake\",\"cpu_ticks\":$((c1 - c0)),\"result\":$out}" >> "$RES"
-    c0=$(cputicks); out=$(load keepalive); c1=$(cputicks)
-    echo "{\"server\":\"$srv\",\"scenario\":\"keepalive\",\"cpu_ticks\":$((c1 - c0)),\"result\":$out}" >> "$RES"
+    record $srv handshake "\"cpu_ticks\":$((c1 - c0))," "$out"
+    out=$(load keepalive)
+    record $srv keepalive "" "$out"
+    stop $srv
+  done
+  for srv in edge nginx haproxy; do
+    echo "round $round: $srv handshakes without and with the 1M-entry CRL"
+    start $srv crls
+    record $srv handshake-crl-base "" "$(load handshake)"
+    stop $srv
+    start $srv crls-big
+    record $srv handshake-crl1m "" "$(load handshake)"
+    stop $srv
+  done
+  for srv in edge nginx haproxy; do
+    echo "round $round: $srv $IDLE idle connections"
+    start $srv crls
     "$E" bench --target 127.0.0.1:$PORT --mode idle --connections "$IDLE" --hold 6s --concurrency 32 --cert "$P/client-full.pem" --key "$P/client.key" --format json > "$W/idle.json" &
     bp=$!; sleep 1
     peak=0; while kill -0 $bp 2>/dev/null; do r=$(rsskb); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.5; done
-    echo "{\"server\":\"$srv\",\"scenario\":\"idle\",\"rss_kb\":$peak,\"result\":$(cat "$W/idle.json")}" >> "$RES"
-    stop $srv
-    start $srv crls-big
-    c0=$(cputicks); out=$(load handshake); c1=$(cputicks)
-    echo "{\"server\":\"$srv\",\"scenario\":\"handshake-crl1m\",\"cpu_ticks\":$((c1 - c0)),\"result\":$out}" >> "$RES"
+    record $srv idle "\"rss_kb\":$peak," "$(cat "$W/idle.json")"
     stop $srv
   done
 done
@@ -165,22 +183,31 @@ import json, os, statistics, sys, subprocess, platform
 res, doc, dur, rounds, conc, idle = sys.argv[1], sys.argv[2], *sys.argv[3:]
 rows = [json.loads(l) for l in open(res)]
 hz = os.sysconf("SC_CLK_TCK")
-def med(srv, scen, f):
-    vals = [f(r) for r in rows if r["server"] == srv and r["scenario"] == scen]
-    return statistics.median(vals) if vals else float("nan")
-m = {}
-for s in ("edge", "nginx", "haproxy"):
-    m[s] = {
-        "cpu_us": med(s, "handshake", lambda r: r["cpu_ticks"] / hz / max(r["result"]["operations"], 1) * 1e6),
-        "hs": med(s, "handshake", lambda r: r["result"]["rate_per_s"]),
-        "p99": med(s, "handshake", lambda r: r["result"]["p99_ns"] / 1e6),
-        "ka": med(s, "keepalive", lambda r: r["result"]["rate_per_s"]),
-        "kap99": med(s, "keepalive", lambda r: r["result"]["p99_ns"] / 1e6),
-        "rss": med(s, "idle", lambda r: r["rss_kb"] / 1024),
-        "open": med(s, "idle", lambda r: r["result"].get("idle_connections_open", 0)),
-        "crl": med(s, "handshake-crl1m", lambda r: r["result"]["rate_per_s"]),
-    }
-    m[s]["crl_ratio"] = m[s]["crl"] / m[s]["hs"]
+# Per-round values of each metric: {metric: {server: {round: value}}}.
+metrics = {
+    "cpu_us": ("handshake", lambda r: r["cpu_ticks"] / hz / max(r["result"]["operations"], 1) * 1e6),
+    "hs": ("handshake", lambda r: r["result"]["rate_per_s"]),
+    "p99": ("handshake", lambda r: r["result"]["p99_ns"] / 1e6),
+    "ka": ("keepalive", lambda r: r["result"]["rate_per_s"]),
+    "kap99": ("keepalive", lambda r: r["result"]["p99_ns"] / 1e6),
+    "rss": ("idle", lambda r: r["rss_kb"] / 1024),
+    "open": ("idle", lambda r: r["result"].get("idle_connections_open", 0)),
+    "crl": ("handshake-crl1m", lambda r: r["result"]["rate_per_s"]),
+    "crlbase": ("handshake-crl-base", lambda r: r["result"]["rate_per_s"]),
+}
+v = {k: {s: {} for s in ("edge", "nginx", "haproxy")} for k in metrics}
+for r in rows:
+    for k, (scen, f) in metrics.items():
+        if r["scenario"] == scen:
+            v[k][r["server"]][r["round"]] = f(r)
+# The 1M-CRL rate against the no-CRL rate measured just before it.
+v["crl_ratio"] = {s: {n: v["crl"][s][n] / v["crlbase"][s][n] for n in v["crl"][s] if v["crlbase"][s].get(n)} for s in v["crl"]}
+nan = float("nan")
+med = lambda xs: statistics.median(xs) if xs else nan
+value = lambda k, s: med(list(v[k][s].values()))
+def ratio(k, a, b):
+    # Median over rounds of the round's ratio.
+    return med([v[k][a][n] / v[k][b][n] for n in v[k][a] if v[k][b].get(n)])
 ver = lambda c: subprocess.run(c, shell=True, capture_output=True, text=True).stdout.strip() or subprocess.run(c, shell=True, capture_output=True, text=True).stderr.strip()
 cpu = ver("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
 vgo, vng, vha, vssl = ver("go version"), ver("nginx -v 2>&1"), ver("haproxy -v | head -1"), ver("openssl version")
@@ -188,11 +215,12 @@ lines = ["<!-- compare.sh begin -->", "## edge vs nginx vs HAProxy (bench/compar
  f"Machine: {platform.machine()}, {os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}. "
  f"{vgo}; {vng}; {vha}; {vssl}.",
  f"Command: `DUR={dur} ROUNDS={rounds} CONC={conc} IDLE={idle} bench/compare.sh`. Servers pinned to CPU 0 (one worker/thread each), the load generator (`edge bench`) to CPU 1;",
- "TLS 1.3, ECDSA P-256 keys, client chains verified against the same bundle and CRLs, a fixed 200, access log to a file. Medians of the rounds.", "",
+ "TLS 1.3, ECDSA P-256 keys, client chains verified against the same bundle and CRLs, a fixed 200, access log to a file.",
+ "Values: medians of the rounds. Ratios: the median over rounds of that round's ratio (servers run back to back within a round).", "",
  "| metric | edge | nginx | HAProxy | edge/nginx | edge/HAProxy |", "|---|---|---|---|---|---|"]
-def row(name, k, fmt, better="higher"):
-    e, n, h = m["edge"][k], m["nginx"][k], m["haproxy"][k]
-    lines.append(f"| {name} | {fmt.format(e)} | {fmt.format(n)} | {fmt.format(h)} | {e/n:.2f} | {e/h:.2f} |")
+def row(name, k, fmt):
+    e, n, h = value(k, "edge"), value(k, "nginx"), value(k, "haproxy")
+    lines.append(f"| {name} | {fmt.format(e)} | {fmt.format(n)} | {fmt.format(h)} | {ratio(k, 'edge', 'nginx'):.2f} | {ratio(k, 'edge', 'haproxy'):.2f} |")
 row("server CPU per full mTLS handshake (µs, lower is better)", "cpu_us", "{:.0f}")
 row("full mTLS handshakes/s (saturated)", "hs", "{:.0f}")
 row("handshake p99 latency (ms)", "p99", "{:.1f}")
@@ -201,7 +229,10 @@ row("keep-alive p99 latency (ms)", "kap99", "{:.2f}")
 row(f"RSS with {idle} idle mTLS connections (MB, lower is better)", "rss", "{:.0f}")
 row("handshakes/s with a 1,000,000-entry CRL", "crl", "{:.0f}")
 row("1M-CRL handshake rate / no-CRL rate", "crl_ratio", "{:.2f}")
-lines += ["", f"Idle connections actually open: edge {m['edge']['open']:.0f}, nginx {m['nginx']['open']:.0f}, HAProxy {m['haproxy']['open']:.0f}.", "<!-- compare.sh end -->"]
+per_round = lambda k: ", ".join(f"{v[k]['edge'][n] / v[k]['nginx'][n]:.2f}" for n in sorted(v[k]["edge"]) if v[k]["nginx"].get(n))
+lines += ["", f"Idle connections actually open: edge {value('open', 'edge'):.0f}, nginx {value('open', 'nginx'):.0f}, HAProxy {value('open', 'haproxy'):.0f}.",
+ f"Per-round edge/nginx: keep-alive {per_round('ka')}; handshakes/s {per_round('hs')}; edge's 1M-CRL/no-CRL: " + ", ".join(f"{x:.2f}" for _, x in sorted(v['crl_ratio']['edge'].items())) + ".",
+ "<!-- compare.sh end -->"]
 text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n"
 b, e = text.find("<!-- compare.sh begin -->"), text.find("<!-- compare.sh end -->")
 block = "\n".join(lines)
