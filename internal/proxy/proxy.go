@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -80,11 +81,21 @@ func New(idleTimeout time.Duration) *Proxy {
 			setHeaders(pr.Out.Header, pr.In, reqinfo.From(pr.In.Context()))
 		},
 		Transport:    timedTransport{tr},
+		BufferPool:   bufferPool{},
 		ErrorHandler: p.errorHandler,
 		ErrorLog:     nil,
 	}
 	return p
 }
+
+// bufferPool lends ReverseProxy its 32 KB copy buffers; without it every
+// forwarded request allocates one.
+type bufferPool struct{}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *copyBuffers.Get().(*[]byte) }
+func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
 
 // Close drops idle connections to targets.
 func (p *Proxy) Close() { p.transport.CloseIdleConnections() }
