@@ -140,7 +140,10 @@ func (s *Server) bind(snap *Snapshot, l *Listener) error {
 		cfgFn = func() *tls.Config { return s.listenerFor(s.current.Load(), key).TLS }
 	}
 	index := l.Index
-	hsTimeout := time.Duration(snap.Config.ClientHandshakeTimeoutSeconds) * time.Second
+	// Asked per connection, so a reload applies to a kept socket too.
+	hsTimeout := func() time.Duration {
+		return time.Duration(s.current.Load().Config.ClientHandshakeTimeoutSeconds) * time.Second
+	}
 	b.tl = tlsterm.NewListener(inner, cfgFn, hsTimeout, func(r *tlsterm.Result) { s.logConn(r, b.port, index) })
 	active := s.metrics.ActiveConnections.WithLabelValues(strconv.Itoa(index))
 	b.srv = &http.Server{

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -149,5 +150,35 @@ func TestReloadAppliesIdleTimeoutToOpenConnections(t *testing.T) {
 	}
 	if !closedWithin(c, 4*time.Second) {
 		t.Fatal("an open idle connection outlived the reloaded 1 s idle timeout")
+	}
+}
+
+// A reload that shortens the handshake timeout applies to new connections
+// on a listener whose socket stays.
+func TestReloadAppliesHandshakeTimeout(t *testing.T) {
+	seed := testutil.NewSeed(t)
+	e := startEdge(t, seed, listenerYAML{mtls: verifyMTLS, top: "client_handshake_timeout_seconds: 60\n"})
+	cfg, err := config.Load(e.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ClientHandshakeTimeoutSeconds = 1
+	if err := e.srv.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte{0x16, 0x03, 0x01, 0x02, 0x00}) // the start of a ClientHello, then silence
+	start := time.Now()
+	c.SetReadDeadline(start.Add(4 * time.Second))
+	_, err = io.ReadAll(c)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("a stalled handshake outlived the reloaded 1 s handshake timeout")
+	}
+	if el := time.Since(start); el < 900*time.Millisecond {
+		t.Fatalf("stalled handshake closed after %v; the timeout is 1 s", el)
 	}
 }

@@ -65,7 +65,7 @@ type Listener struct {
 	// once per connection, so a swapped configuration applies to new
 	// connections only. Nil means plain HTTP.
 	tlsConfig        func() *tls.Config
-	handshakeTimeout time.Duration
+	handshakeTimeout func() time.Duration
 	onResult         func(*Result)
 
 	ready     chan net.Conn
@@ -77,12 +77,11 @@ type Listener struct {
 // DefaultHandshakeTimeout bounds a client's TLS handshake.
 const DefaultHandshakeTimeout = 10 * time.Second
 
-// NewListener starts accepting on inner. onResult is called once per
-// connection attempt, from the connection's own goroutine.
-func NewListener(inner net.Listener, tlsConfig func() *tls.Config, handshakeTimeout time.Duration, onResult func(*Result)) *Listener {
-	if handshakeTimeout <= 0 {
-		handshakeTimeout = DefaultHandshakeTimeout
-	}
+// NewListener starts accepting on inner. handshakeTimeout is asked once
+// per connection (a reload can change it); 0 means DefaultHandshakeTimeout.
+// onResult is called once per connection attempt, from the connection's
+// own goroutine.
+func NewListener(inner net.Listener, tlsConfig func() *tls.Config, handshakeTimeout func() time.Duration, onResult func(*Result)) *Listener {
 	l := &Listener{
 		inner:            inner,
 		tlsConfig:        tlsConfig,
@@ -132,7 +131,11 @@ func (l *Listener) handle(raw net.Conn) {
 	if l.tlsConfig != nil {
 		r.TLS = true
 		tc := tls.Server(c, l.tlsConfig())
-		ctx, cancel := context.WithTimeout(context.Background(), l.handshakeTimeout)
+		d := l.handshakeTimeout()
+		if d <= 0 {
+			d = DefaultHandshakeTimeout
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), d)
 		r.Err = tc.HandshakeContext(ctx)
 		cancel()
 		r.End = time.Now()
