@@ -9,7 +9,7 @@
 // live heap is large and garbage is rare. A fixed floor fixes the cheap
 // case only: the goal becomes max(2 × live, live + headroom), so at most
 // headroom bytes are added to the footprint. It is the "GC ballast" trick
-// without the ballast, and what golang/go#44309 (a heap minimum) asks for.
+// without the ballast, and the minimum heap goal golang/go#23044 asked for.
 package gcfloor
 
 import (
@@ -29,12 +29,9 @@ type Floor struct {
 }
 
 // sentinel carries the finalizer that runs once per GC cycle. It holds a
-// pointer so it is never tiny-allocated (finalizers on tiny objects may
+// pointer, so it is never tiny-allocated (finalizers on tiny objects may
 // run late or never).
-type sentinel struct {
-	f   *Floor
-	pad [8]byte
-}
+type sentinel struct{ f *Floor }
 
 // Start keeps the collector's goal at least headroom bytes above the live
 // heap. It does nothing, and returns nil, when the user set GOGC: an

@@ -12,7 +12,8 @@ import (
 )
 
 // FixedResponse answers every request with the same status, content type
-// and body, as ALB's fixed-response action does.
+// and body, as ALB's fixed-response action does. Build it with
+// NewFixedResponse, which prepares the shared header values.
 type FixedResponse struct {
 	Status int
 	// ContentType is sent as given; empty sends no Content-Type (Go's
@@ -36,11 +37,6 @@ func NewFixedResponse(status, contentType, body string) (*FixedResponse, error) 
 		return nil, err
 	}
 	f := &FixedResponse{Status: code, ContentType: contentType, Body: []byte(body)}
-	f.build()
-	return f, nil
-}
-
-func (f *FixedResponse) build() {
 	f.server, f.length = []string{proxy.ServerHeader}, []string{strconv.Itoa(len(f.Body))}
 	if f.ContentType != "" {
 		f.ctype = []string{f.ContentType}
@@ -51,13 +47,11 @@ func (f *FixedResponse) build() {
 		n += len("Content-Type: \r\n") + len(f.ContentType)
 	}
 	f.headerBytes = int64(n)
+	return f, nil
 }
 
 func (f *FixedResponse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	if f.length == nil { // built without NewFixedResponse
-		f.build()
-	}
 	reqinfo.Of(w, r).HeaderBytes = f.headerBytes
 	h["Server"] = f.server
 	h["Content-Type"] = f.ctype // nil: no sniffing, ALB sends none

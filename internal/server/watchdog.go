@@ -117,13 +117,13 @@ func (w *watchdog) run() {
 			var limit time.Duration
 			switch state {
 			case tlsterm.ActArrived:
-				ec.Activity.Swap(state, since, tlsterm.ActHeaders, now)
+				ec.Activity.CompareAndSet(state, since, tlsterm.ActHeaders, now)
 			case tlsterm.ActIdle:
 				limit = idle
 			case tlsterm.ActHeaders:
 				limit = header
 			}
-			if limit > 0 && now-since > limit.Milliseconds()+slack && ec.Activity.Swap(state, since, tlsterm.ActBusy, now) {
+			if limit > 0 && now-since > limit.Milliseconds()+slack && ec.Activity.CompareAndSet(state, since, tlsterm.ActBusy, now) {
 				expired = append(expired, c) // marked busy: closed once
 			}
 		}

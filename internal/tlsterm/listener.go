@@ -233,9 +233,9 @@ func (a *Activity) Get() (state, sinceMs int64) {
 	return v & 3, v >> 2
 }
 
-// Swap replaces state as of sinceMs with next as of nowMs, unless
+// CompareAndSet replaces state as of sinceMs with next as of nowMs, unless
 // something changed it meanwhile.
-func (a *Activity) Swap(state, sinceMs, next, nowMs int64) bool {
+func (a *Activity) CompareAndSet(state, sinceMs, next, nowMs int64) bool {
 	return a.v.CompareAndSwap(sinceMs<<2|state, nowMs<<2|next)
 }
 
