@@ -81,6 +81,13 @@ func decodeStruct(n *node, rv reflect.Value, path string) error {
 	t := rv.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct && f.IsExported() {
+			// Embedded structs share their members with the outer one.
+			if err := decodeStruct(n, rv.Field(i), path); err != nil {
+				return err
+			}
+			continue
+		}
 		name := fieldName(f)
 		if name == "" {
 			continue

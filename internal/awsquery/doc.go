@@ -18,6 +18,6 @@
 //     error code (TrustStoreNotFound, not TrustStoreNotFoundException).
 //
 // Struct fields are named by their xml tag (the part before any comma), or
-// by the Go field name. A field tagged aws:"required" must be present: a
+// by the Go field name; embedded structs lend their members. A field tagged aws:"required" must be present: a
 // missing one is a ValidationError worded as AWS words it.
 package awsquery
