@@ -166,10 +166,22 @@ func TestLoadBalancerListenerLifecycle(t *testing.T) {
 		t.Fatalf("listener after restart: %v", err)
 	}
 	for _, f := range []func() error{
-		func() error { _, err := x.c.DeleteListener(ctx, &elb.DeleteListenerInput{ListenerArn: l.ListenerArn}); return err },
-		func() error { _, err := x.c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: &tgArn}); return err },
-		func() error { _, err := x.c.DeleteLoadBalancer(ctx, &elb.DeleteLoadBalancerInput{LoadBalancerArn: &lbArn}); return err },
-		func() error { _, err := x.c.DeleteTrustStore(ctx, &elb.DeleteTrustStoreInput{TrustStoreArn: &tsArn}); return err },
+		func() error {
+			_, err := x.c.DeleteListener(ctx, &elb.DeleteListenerInput{ListenerArn: l.ListenerArn})
+			return err
+		},
+		func() error {
+			_, err := x.c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: &tgArn})
+			return err
+		},
+		func() error {
+			_, err := x.c.DeleteLoadBalancer(ctx, &elb.DeleteLoadBalancerInput{LoadBalancerArn: &lbArn})
+			return err
+		},
+		func() error {
+			_, err := x.c.DeleteTrustStore(ctx, &elb.DeleteTrustStoreInput{TrustStoreArn: &tsArn})
+			return err
+		},
 	} {
 		if err := f(); err != nil {
 			t.Fatal(err)

@@ -92,8 +92,14 @@ func TestErrorCodesMapToSDKTypes(t *testing.T) {
 		{elbv2.ErrLoadBalancerNotFound, func() error { _, err := c.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{}); return err }, is[*types.LoadBalancerNotFoundException]},
 		{elbv2.ErrOperationNotPermitted, func() error { _, err := c.DeleteRule(ctx, &elb.DeleteRuleInput{RuleArn: s}); return err }, is[*types.OperationNotPermittedException]},
 		{elbv2.ErrPriorityInUse, createRule, is[*types.PriorityInUseException]},
-		{elbv2.ErrResourceInUse, func() error { _, err := c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: s}); return err }, is[*types.ResourceInUseException]},
-		{elbv2.ErrResourceNotFound, func() error { _, err := c.GetResourcePolicy(ctx, &elb.GetResourcePolicyInput{ResourceArn: s}); return err }, is[*types.ResourceNotFoundException]},
+		{elbv2.ErrResourceInUse, func() error {
+			_, err := c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: s})
+			return err
+		}, is[*types.ResourceInUseException]},
+		{elbv2.ErrResourceNotFound, func() error {
+			_, err := c.GetResourcePolicy(ctx, &elb.GetResourcePolicyInput{ResourceArn: s})
+			return err
+		}, is[*types.ResourceNotFoundException]},
 		{elbv2.ErrRevocationContentNotFound, addRev, is[*types.RevocationContentNotFoundException]},
 		{elbv2.ErrRevocationIdNotFound, func() error {
 			_, err := c.DescribeTrustStoreRevocations(ctx, &elb.DescribeTrustStoreRevocationsInput{TrustStoreArn: s})
@@ -120,7 +126,10 @@ func TestErrorCodesMapToSDKTypes(t *testing.T) {
 		{elbv2.ErrTooManyTrustStores, createTS, is[*types.TooManyTrustStoresException]},
 		{elbv2.ErrTooManyUniqueTargetGroupsPerLoadBalancer, createListener, is[*types.TooManyUniqueTargetGroupsPerLoadBalancerException]},
 		{elbv2.ErrTrustStoreAssociationNotFound, shared, is[*types.TrustStoreAssociationNotFoundException]},
-		{elbv2.ErrTrustStoreInUse, func() error { _, err := c.DeleteTrustStore(ctx, &elb.DeleteTrustStoreInput{TrustStoreArn: s}); return err }, is[*types.TrustStoreInUseException]},
+		{elbv2.ErrTrustStoreInUse, func() error {
+			_, err := c.DeleteTrustStore(ctx, &elb.DeleteTrustStoreInput{TrustStoreArn: s})
+			return err
+		}, is[*types.TrustStoreInUseException]},
 		{elbv2.ErrTrustStoreNotFound, func() error { _, err := c.DescribeTrustStores(ctx, &elb.DescribeTrustStoresInput{}); return err }, is[*types.TrustStoreNotFoundException]},
 		{elbv2.ErrTrustStoreNotReady, createListener, is[*types.TrustStoreNotReadyException]},
 		{elbv2.ErrUnsupportedProtocol, createListener, is[*types.UnsupportedProtocolException]},
