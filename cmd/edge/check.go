@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"edge/internal/config"
+	"edge/internal/server"
+)
+
+var checkCmd = &command{
+	name:  "check",
+	args:  "-c FILE",
+	short: "validate a configuration and every file it names",
+	long: `Validates the configuration in FILE and reads every certificate, key, bundle
+and CRL it names, as edge serve would, without binding a port or creating a
+file. It prints a summary (trust stores with their revocation ids and entry
+counts, listeners with their certificates) and exits 0, or prints one line
+per problem, "file:line: what is wrong", and exits 1.`,
+	examples: []string{"edge check -c edge.yaml"},
+	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
+		file := configFlag(fs)
+		return func(ctx context.Context, args []string) error {
+			if *file == "" {
+				return usagef("-c FILE is required")
+			}
+			if err := noArgs(args); err != nil {
+				return err
+			}
+			return check(*file, cio.stdout, cio.stderr)
+		}
+	},
+}
+
+func check(file string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(file)
+	if err != nil {
+		printProblems(stderr, err)
+		return errReported
+	}
+	snap, err := server.Build(cfg, server.Options{CheckOnly: true})
+	if err != nil {
+		printProblems(stderr, err)
+		return errReported
+	}
+	defer snap.Close()
+	fmt.Fprintf(stdout, "%s: valid\n", file)
+	snap.WriteSummary(stdout)
+	return nil
+}
