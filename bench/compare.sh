@@ -44,7 +44,6 @@ cp "$P/server-fullchain.pem" "$P/fullchain.pem"
 cat "$P/fullchain.pem" "$P/server.key" > "$P/haproxy.pem"
 cat "$P/root.crl.pem" "$P/intermediate.crl.pem" > "$P/crls.pem"
 cat "$P/root.crl.pem" "$P/big.crl.pem" > "$P/crls-big.pem"
-cat "$P/client.pem" "$P/client-chain.pem" > "$P/client-fullchain.pem"
 
 # configs: $1 = CRL set (crls or crls-big)
 edge_conf() {
