@@ -46,6 +46,10 @@ func check(file string, stdout, stderr io.Writer) error {
 		return errReported
 	}
 	defer snap.Close()
+	if ps := logPathProblems(snap); len(ps) > 0 {
+		printProblems(stderr, ps)
+		return errReported
+	}
 	fmt.Fprintf(stdout, "%s: valid\n", file)
 	snap.WriteSummary(stdout)
 	return nil

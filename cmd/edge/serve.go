@@ -106,9 +106,13 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 	for _, n := range snap.Notes {
 		log.Warn(n)
 	}
+	if ps := logPathProblems(snap); len(ps) > 0 {
+		printProblems(stderr, ps)
+		return exitFail
+	}
 	srv, err := server.Start(snap, stdout, stderr, log)
 	if err != nil {
-		fmt.Fprintf(stderr, "edge: %v\n", err)
+		printProblems(stderr, startProblem(cfg, err))
 		return exitFail
 	}
 	srv.SetLoader(load)
@@ -189,6 +193,36 @@ func listenerURL(l *server.Listener, a net.Addr) string {
 		host = "localhost" // the dev certificate names localhost
 	}
 	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(a.(*net.TCPAddr).Port)) + "/"
+}
+
+// startProblem words a failure to start: a taken port names its
+// listener's line and what to do.
+func startProblem(cfg *config.Config, err error) error {
+	var le *server.ListenError
+	if !errors.As(err, &le) {
+		return err
+	}
+	key := fmt.Sprintf("listeners[%d].port", le.Listener)
+	p := cfg.Problem(key, "cannot listen on %s: %v", le.Addr, unwrapSyscall(le.Err))
+	if errors.Is(err, syscall.EADDRINUSE) {
+		p = cfg.Problem(key, "%s is already in use (another edge or server listens there): stop it, or choose another port in %s or with --port N (0 picks a free port)", le.Addr, cfg.File)
+	}
+	if cfg.File == "" { // the quick start's embedded configuration
+		p = config.Problem{Msg: fmt.Sprintf("edge: %s is already in use: stop what listens there, or choose another port with --port N (0 picks a free port)", le.Addr)}
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			p.Msg = fmt.Sprintf("edge: cannot listen on %s: %v (--address and --port choose another)", le.Addr, unwrapSyscall(le.Err))
+		}
+	}
+	return config.Problems{p}
+}
+
+// unwrapSyscall shortens "listen tcp ADDR: bind: REASON" to REASON.
+func unwrapSyscall(err error) error {
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	return err
 }
 
 // printProblems prints one line per problem.

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"bytes"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -77,9 +79,12 @@ func readError(err error) string {
 // reported with their line; then the values are checked (Validate).
 func Parse(data []byte, file string) (*Config, error) {
 	c := &Config{File: file, Dir: filepath.Dir(file), lines: map[string]int{}}
+	if types := pemTypes(data); types != "" {
+		return nil, Problems{{File: file, Msg: fmt.Sprintf("this is a PEM file (%s), not a YAML configuration: -c takes the edge.yaml that names it (listeners[].certificates for certificates and keys, trust_stores[].ca_certificates_bundle for CA bundles)", types)}}
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlProblems(file, err)
+		return nil, yamlProblems(file, data, err)
 	}
 	if len(root.Content) == 0 {
 		return nil, Problems{{File: file, Msg: "the configuration is empty"}}
@@ -91,7 +96,7 @@ func Parse(data []byte, file string) (*Config, error) {
 		return nil, ps
 	}
 	if err := doc.Decode(c); err != nil {
-		return nil, yamlProblems(file, err)
+		return nil, yamlProblems(file, data, err)
 	}
 	if ps := c.Validate(); len(ps) > 0 {
 		return nil, ps
@@ -102,8 +107,10 @@ func Parse(data []byte, file string) (*Config, error) {
 // yamlLine matches the "line N: " yaml.v3 puts before its messages.
 var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 
-// yamlProblems turns a yaml.v3 error into file:line problems.
-func yamlProblems(file string, err error) Problems {
+// yamlProblems turns a yaml.v3 error into file:line problems. A tab in
+// the indentation gets its own line and message: yaml.v3 reports it on an
+// earlier line, or as a character that "cannot start any token".
+func yamlProblems(file string, data []byte, err error) Problems {
 	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
 	if te, ok := err.(*yaml.TypeError); ok {
 		msgs = te.Errors
@@ -115,9 +122,68 @@ func yamlProblems(file string, err error) Problems {
 			p.Line, _ = strconv.Atoi(sm[1])
 			p.Msg = sm[2]
 		}
+		if n := tabLine(data, p.Line, p.Msg); n > 0 {
+			p.Line, p.Msg = n, "a tab in the indentation: YAML does not allow tabs; indent with spaces"
+		}
 		ps = append(ps, p)
 	}
 	return ps
+}
+
+// tabLine finds the line a yaml.v3 tab error is about: the reported line
+// when a tab indents it, else the next line a tab indents. 0 means the
+// error is not about a tab.
+func tabLine(data []byte, reported int, msg string) int {
+	aboutTab := strings.Contains(msg, "tab character")
+	if !aboutTab && !strings.Contains(msg, "cannot start any token") {
+		return 0
+	}
+	lines := strings.Split(string(data), "\n")
+	indentedByTab := func(i int) bool {
+		l := lines[i]
+		return strings.ContainsRune(l[:len(l)-len(strings.TrimLeft(l, " \t"))], '\t')
+	}
+	if reported < 1 || reported > len(lines) {
+		return 0
+	}
+	if indentedByTab(reported - 1) {
+		return reported
+	}
+	if !aboutTab {
+		return 0 // another character that cannot start a token
+	}
+	for i := reported; i < len(lines); i++ {
+		if indentedByTab(i) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// pemTypes returns the PEM block types of data ("CERTIFICATE") when data
+// is a PEM file rather than YAML, else "".
+func pemTypes(data []byte) string {
+	rest := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if !bytes.HasPrefix(rest, []byte("-----BEGIN ")) {
+		return ""
+	}
+	var types []string
+	for {
+		b, r := pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		q := strconv.Quote(b.Type)
+		if len(types) == 0 || types[len(types)-1] != q {
+			types = append(types, q)
+		}
+		rest = r
+	}
+	if len(types) == 0 {
+		line, _, _ := bytes.Cut(data, []byte("\n"))
+		return strconv.Quote(strings.Trim(strings.TrimSpace(string(line)), "-"))
+	}
+	return strings.Join(types, ", ")
 }
 
 // Line returns the line of the key at path ("listeners[0].port"), or of
