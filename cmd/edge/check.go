@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,23 +35,37 @@ per problem, "file:line: what is wrong", and exits 1.`,
 	},
 }
 
+// check reports every problem it can find in one run: unknown keys do not
+// stop the checks of values; values that pass let the build read every
+// file; then log paths and listener certificates are checked for what
+// would fail at run time.
 func check(file string, stdout, stderr io.Writer) error {
-	cfg, err := config.Load(file)
-	if err != nil {
-		printProblems(stderr, err)
+	cfg, ps := config.LoadAll(file)
+	if cfg == nil {
+		printProblems(stderr, ps)
 		return errReported
 	}
 	snap, err := server.Build(cfg, server.Options{CheckOnly: true})
 	if err != nil {
-		printProblems(stderr, err)
-		return errReported
+		var bps config.Problems
+		if !errors.As(err, &bps) {
+			bps = config.Problems{{File: file, Msg: err.Error()}}
+		}
+		ps = append(ps, bps...)
+	} else {
+		defer snap.Close()
 	}
-	defer snap.Close()
-	if ps := logPathProblems(snap); len(ps) > 0 {
+	ps = append(ps, logPathProblems(cfg)...)
+	lint, notes := certificateProblems(cfg)
+	ps = append(ps, lint...)
+	if len(ps) > 0 {
 		printProblems(stderr, ps)
 		return errReported
 	}
 	fmt.Fprintf(stdout, "%s: valid\n", file)
 	snap.WriteSummary(stdout)
+	for _, n := range notes {
+		fmt.Fprintf(stdout, "note: %s\n", n)
+	}
 	return nil
 }

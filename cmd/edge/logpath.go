@@ -9,23 +9,28 @@ import (
 
 	"edge/internal/config"
 	"edge/internal/logfmt"
-	"edge/internal/server"
 )
 
-// logPathProblems reports the log destinations of snap that cannot be
+// logPathProblems reports the log destinations of cfg that cannot be
 // written, with the line of their key: edge check reports them with the
 // rest, and edge serve before it binds anything. It creates nothing.
-func logPathProblems(snap *server.Snapshot) config.Problems {
+// Destinations that do not parse are left to the build to report.
+func logPathProblems(cfg *config.Config) config.Problems {
 	var ps config.Problems
 	for _, l := range []struct {
 		key string
-		dst logfmt.Destination
-	}{{"logs.connection", snap.ConnLog}, {"logs.access", snap.AccessLog}} {
-		if l.dst.Kind != "file" && l.dst.Kind != "dir" {
+		v   *string
+	}{{"logs.connection", cfg.Logs.Connection}, {"logs.access", cfg.Logs.Access}} {
+		if l.v == nil {
+			continue // stdout
+		}
+		d, err := logfmt.ParseDestination(*l.v)
+		if err != nil || d.Kind != "file" && d.Kind != "dir" {
 			continue
 		}
-		if err := writable(l.dst.Path, l.dst.Kind == "dir"); err != nil {
-			ps = append(ps, snap.Config.Problem(l.key, "%s cannot be written: %v", l.dst, err))
+		d.Path = cfg.Path(d.Path)
+		if err := writable(d.Path, d.Kind == "dir"); err != nil {
+			ps = append(ps, cfg.Problem(l.key, "%s cannot be written: %v", d, err))
 		}
 	}
 	return ps

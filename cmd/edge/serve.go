@@ -106,7 +106,7 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 	for _, n := range snap.Notes {
 		log.Warn(n)
 	}
-	if ps := logPathProblems(snap); len(ps) > 0 {
+	if ps := logPathProblems(snap.Config); len(ps) > 0 {
 		printProblems(stderr, ps)
 		return exitFail
 	}

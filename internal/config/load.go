@@ -78,6 +78,29 @@ func readError(err error) string {
 // base for relative paths. Unknown keys and values of the wrong kind are
 // reported with their line; then the values are checked (Validate).
 func Parse(data []byte, file string) (*Config, error) {
+	c, ps := ParseAll(data, file)
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return c, nil
+}
+
+// LoadAll is Load for edge check, which reports every problem in one run.
+// See ParseAll.
+func LoadAll(path string) (*Config, Problems) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Problems{{File: path, Msg: readError(err)}}
+	}
+	return ParseAll(data, path)
+}
+
+// ParseAll parses as Parse does but goes on past unknown keys, which
+// change no value: it then also decodes and validates the rest. The
+// configuration is returned, for checks of the files it names, when the
+// only problems are unknown keys; it is nil when a value could not be read
+// or failed validation.
+func ParseAll(data []byte, file string) (*Config, Problems) {
 	c := &Config{File: file, Dir: filepath.Dir(file), lines: map[string]int{}}
 	if types := pemTypes(data); types != "" {
 		return nil, Problems{{File: file, Msg: fmt.Sprintf("this is a PEM file (%s), not a YAML configuration: -c takes the edge.yaml that names it (listeners[].certificates for certificates and keys, trust_stores[].ca_certificates_bundle for CA bundles)", types)}}
@@ -91,17 +114,17 @@ func Parse(data []byte, file string) (*Config, error) {
 	}
 	doc := root.Content[0]
 	var ps Problems
-	c.walk(doc, reflect.TypeOf(Config{}), "", &ps)
-	if len(ps) > 0 {
-		return nil, ps
+	unknown := c.walk(doc, reflect.TypeOf(Config{}), "", &ps)
+	if len(ps) > unknown {
+		return nil, ps // a value of the wrong kind: decoding would fail
 	}
 	if err := doc.Decode(c); err != nil {
-		return nil, yamlProblems(file, data, err)
+		return nil, append(ps, yamlProblems(file, data, err)...)
 	}
-	if ps := c.Validate(); len(ps) > 0 {
-		return nil, ps
+	if vs := c.Validate(); len(vs) > 0 {
+		return nil, append(ps, vs...)
 	}
-	return c, nil
+	return c, ps
 }
 
 // yamlLine matches the "line N: " yaml.v3 puts before its messages.
@@ -217,8 +240,9 @@ func (c *Config) Path(p string) string {
 
 // walk checks n against type t: unknown keys, mappings where structs are
 // expected, lists where slices are, integers and booleans where they are
-// expected. It records the line of every key it visits.
-func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) {
+// expected. It records the line of every key it visits and returns how
+// many of the problems it added are unknown keys.
+func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) (unknown int) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -231,7 +255,7 @@ func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) {
 		}
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return // an empty value leaves the default
+		return 0 // an empty value leaves the default
 	}
 	bad := func(want string) {
 		*ps = append(*ps, Problem{File: c.File, Line: n.Line, Msg: fmt.Sprintf("%s: expected %s, got %s", path, want, describe(n))})
@@ -240,7 +264,7 @@ func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			bad("a mapping of keys")
-			return
+			return 0
 		}
 		fields := yamlFields(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -252,18 +276,19 @@ func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) {
 			ft, ok := fields[k.Value]
 			if !ok {
 				*ps = append(*ps, Problem{File: c.File, Line: k.Line, Msg: unknownKey(path, k.Value, fields)})
+				unknown++
 				continue
 			}
 			c.lines[p] = k.Line
-			c.walk(v, ft, p, ps)
+			unknown += c.walk(v, ft, p, ps)
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			bad("a list")
-			return
+			return 0
 		}
 		for i, item := range n.Content {
-			c.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), ps)
+			unknown += c.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), ps)
 		}
 	case reflect.Int:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
@@ -278,6 +303,7 @@ func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) {
 			bad("a string")
 		}
 	}
+	return unknown
 }
 
 func describe(n *yaml.Node) string {
