@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -359,7 +360,7 @@ func startServe(t *testing.T, dir string) string {
 	t.Helper()
 	cmd := exec.Command(edgeBin, "serve", "-c", "edge.yaml")
 	cmd.Dir = dir
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -406,4 +407,23 @@ func TestBenchFailsWhenNothingSucceeds(t *testing.T) {
 			t.Errorf("%s: exit %d; want 1 and %q on stderr\n%s%s", tc.name, code, tc.want, out, errOut)
 		}
 	}
+}
+
+// syncBuffer is a bytes.Buffer a child process writes while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
