@@ -168,7 +168,7 @@ func (c *command) synopsis() string { return strings.TrimSpace(c.path() + " " + 
 // usage prints the full usage: synopsis, description, commands, flags and
 // examples.
 func (c *command) usage(w io.Writer) {
-	fmt.Fprintf(w, "usage: %s\n\n%s\n", c.synopsis(), wrap(c.long))
+	fmt.Fprintf(w, "usage: %s\n\n%s\n", c.synopsis(), strings.TrimSpace(c.long))
 	if len(c.subs) > 0 {
 		fmt.Fprintf(w, "\nCommands:\n")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -203,10 +203,6 @@ func (c *command) usage(w io.Writer) {
 func (c *command) shortUsage(w io.Writer) {
 	fmt.Fprintf(w, "usage: %s\nRun '%s -h' for details.\n", c.synopsis(), c.path())
 }
-
-// wrap leaves the long text as written; it exists so the text can be
-// written as one Go string with paragraphs.
-func wrap(s string) string { return strings.TrimSpace(s) }
 
 // usageError is a command line edge does not understand: exit 2.
 type usageError string
