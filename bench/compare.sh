@@ -40,11 +40,10 @@ E="$W/edge"
 (cd "$W" && "$E" pki init --dir pki >/dev/null && "$E" pki crl --dir pki --ca root >/dev/null && "$E" pki crl --dir pki --ca intermediate >/dev/null)
 go run ./bench/bigcrl --ca "$W/pki/intermediate" --n 1000000 --out "$W/pki/big.crl.pem"
 P=$W/pki
-cat "$P/server.pem" "$P/server-chain.pem" > "$P/fullchain.pem"
+cp "$P/server-fullchain.pem" "$P/fullchain.pem"
 cat "$P/fullchain.pem" "$P/server.key" > "$P/haproxy.pem"
 cat "$P/root.crl.pem" "$P/intermediate.crl.pem" > "$P/crls.pem"
 cat "$P/root.crl.pem" "$P/big.crl.pem" > "$P/crls-big.pem"
-cat "$P/client.pem" "$P/client-chain.pem" > "$P/client-full.pem"
 
 # configs: $1 = CRL set (crls or crls-big)
 edge_conf() {
@@ -121,7 +120,7 @@ start() { # server crlset
     haproxy) haproxy_conf "$2"; $SRV_CPU haproxy -f "$W/haproxy.cfg" > "$W/haproxy-access.log" 2>"$W/haproxy.err" & PIDS=$!; PORT=9445 ;;
   esac
   for _ in $(seq 50); do
-    if "$E" bench --target 127.0.0.1:$PORT --mode handshake --concurrency 1 --duration 100ms --cert "$P/client-full.pem" --key "$P/client.key" 2>/dev/null | grep -q "HTTP 200"; then
+    if "$E" bench --target 127.0.0.1:$PORT --mode handshake --concurrency 1 --duration 100ms --cert "$P/client-fullchain.pem" --key "$P/client.key" 2>/dev/null | grep -q "HTTP 200"; then
       # nginx: count the master and its workers
       [ "$1" = nginx ] && PIDS="$PIDS $(pgrep -P "$PIDS" | tr '\n' ' ')"
       return 0
@@ -141,7 +140,7 @@ stop() {
 cputicks() { local t=0; for p in $PIDS; do set -- $(cut -d' ' -f14,15 "/proc/$p/stat"); t=$((t + $1 + $2)); done; echo $t; }
 rsskb() { local t=0; for p in $PIDS; do t=$((t + $(awk '/VmRSS/{print $2}' "/proc/$p/status"))); done; echo $t; }
 load() { # mode
-  $GEN_CPU "$E" bench --target 127.0.0.1:$PORT --mode "$1" --concurrency "$CONC" --duration "${DUR}s" --cert "$P/client-full.pem" --key "$P/client.key" --format json
+  $GEN_CPU "$E" bench --target 127.0.0.1:$PORT --mode "$1" --concurrency "$CONC" --duration "${DUR}s" --cert "$P/client-fullchain.pem" --key "$P/client.key" --format json
 }
 
 RES=$W/results.jsonl
@@ -170,7 +169,7 @@ for round in $(seq "$ROUNDS"); do
   for srv in edge nginx haproxy; do
     echo "round $round: $srv $IDLE idle connections"
     start $srv crls
-    "$E" bench --target 127.0.0.1:$PORT --mode idle --connections "$IDLE" --hold 6s --concurrency 32 --cert "$P/client-full.pem" --key "$P/client.key" --format json > "$W/idle.json" &
+    "$E" bench --target 127.0.0.1:$PORT --mode idle --connections "$IDLE" --hold 6s --concurrency 32 --cert "$P/client-fullchain.pem" --key "$P/client.key" --format json > "$W/idle.json" &
     bp=$!; sleep 1
     peak=0; while kill -0 $bp 2>/dev/null; do r=$(rsskb); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.5; done
     record $srv idle "\"rss_kb\":$peak," "$(cat "$W/idle.json")"

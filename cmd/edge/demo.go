@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -55,13 +56,30 @@ listeners:
         fixed_response_config: {status_code: "200", content_type: text/plain, message_body: "hello from the demo"}
 `
 
-func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("edge demo", stderr)
-	keep := fs.String("keep", "", "keep the PKI and edge.yaml in `DIR` to continue with edge serve")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return exitUsage
-	}
-	dir := *keep
+var demoCmd = &command{
+	name:  "demo",
+	args:  "[--keep DIR]",
+	short: "the trust-store experiment end to end on loopback",
+	long: `Builds a PKI of three CA trees, a trust store of root A and intermediate B
+with B's CRL, and a verify-mode listener on a free loopback port, then
+connects with five clients (trusted, cross-chain, untrusted, revoked,
+expired) and prints one row per client with the HTTP outcome and its
+connection-log line. Exit 1 if any row differs from what ALB would log.
+--keep DIR keeps the PKI and an edge.yaml to continue with edge serve.`,
+	examples: []string{"edge demo", "edge demo --keep demo   # then: cd demo && edge serve -c edge.yaml"},
+	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
+		keep := fs.String("keep", "", "keep the PKI and edge.yaml in `DIR`")
+		return func(ctx context.Context, args []string) error {
+			if err := noArgs(args); err != nil {
+				return err
+			}
+			return fromCode(demo(ctx, *keep, cio.stdout, cio.stderr))
+		}
+	},
+}
+
+func demo(ctx context.Context, keep string, stdout, stderr io.Writer) int {
+	dir := keep
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "edge-demo-")
 		if err != nil {
@@ -85,8 +103,10 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	// The demo itself listens on a free port and keeps the connection
-	// log in a file it reads back.
-	zero, connLog := 0, "file:"+filepath.Join(dir, "demo-conn.log")
+	// log in a file it reads back. Paths put into the parsed
+	// configuration are relative to its directory, like the file's own:
+	// resolved once, by the build.
+	zero, connLog := 0, "file:demo-conn.log"
 	off := "off"
 	cfg.Listeners[0].Port = &zero
 	cfg.Logs.Connection, cfg.Logs.Access = &connLog, &off
@@ -132,9 +152,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(tw, "CN=%s\t%s\t%s\t%s\t%s%s\n", c.cn, c.chain, c.expected, results[i].http, got, mark)
 	}
 	tw.Flush()
-	if *keep != "" {
+	if keep != "" {
 		fmt.Fprintf(stdout, "\nPKI and configuration kept in %s. Continue with:\n  edge serve -c %s\n  curl --cert %s --key %s --cacert %s https://localhost:8443/\n",
-			dir, filepath.Join(dir, "edge.yaml"), filepath.Join(dir, "user2-full.pem"), filepath.Join(dir, "user2.key"), filepath.Join(dir, "A.pem"))
+			dir, shellQuote(filepath.Join(dir, "edge.yaml")), shellQuote(filepath.Join(dir, pki.FullChainFile("user2"))), shellQuote(filepath.Join(dir, pki.KeyFile("user2"))), shellQuote(filepath.Join(dir, pki.CertFile("A"))))
 	}
 	if !ok {
 		return exitFail
@@ -166,10 +186,6 @@ func demoPKI(dir string) error {
 		if err != nil {
 			return err
 		}
-		// A chain file as curl --cert takes it: leaf then intermediates.
-		if err := pki.WriteFile(filepath.Join(dir, c.file+"-full.pem"), pki.CertPEM(is.ChainWithoutRoot()...), false, true); err != nil {
-			return err
-		}
 		if c.file == "revoked-user" {
 			if err := d.Revoke("B", certfmt.Serial(is.Cert), "keyCompromise", 30*24*time.Hour); err != nil {
 				return err
@@ -187,7 +203,7 @@ func demoPKI(dir string) error {
 // demoConnect makes one request with the client's chain and key and
 // returns the HTTP outcome and the client's port.
 func demoConnect(addr string, roots *x509.CertPool, dir, file string) (out struct{ http, port string }) {
-	tc, err := tls.LoadX509KeyPair(filepath.Join(dir, file+"-full.pem"), filepath.Join(dir, file+".key"))
+	tc, err := tls.LoadX509KeyPair(filepath.Join(dir, pki.FullChainFile(file)), filepath.Join(dir, pki.KeyFile(file)))
 	if err != nil {
 		out.http = "error: " + err.Error()
 		return out

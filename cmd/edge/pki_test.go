@@ -36,8 +36,8 @@ func TestPKICommandsWithOpenSSL(t *testing.T) {
 	work := t.TempDir()
 	p := func(f string) string { return filepath.Join(work, "pki", f) }
 	mustEdge(t, work, "pki", "init")
-	mustEdge(t, work, "pki", "ca", "--name", "team", "--parent", "root", "--key", "p384")
-	mustEdge(t, work, "pki", "client", "--ca", "team", "--cn", "Jane Doe", "--ou", "IT", "--o", "Example Corp", "--l", "Seattle", "--st", "Washington", "--c", "US", "--key", "rsa2048")
+	mustEdge(t, work, "pki", "ca", "--name", "team", "--parent", "root", "--key-type", "p384")
+	mustEdge(t, work, "pki", "client", "--ca", "team", "--cn", "Jane Doe", "--ou", "IT", "--org", "Example Corp", "--locality", "Seattle", "--state", "Washington", "--country", "US", "--key-type", "rsa2048")
 	mustEdge(t, work, "pki", "client", "--ca", "intermediate", "--cn", "Old", "--not-before", "2020-01-01", "--not-after", "2021-01-01")
 	mustEdge(t, work, "pki", "server", "--ca", "team", "--name", "api", "--dns", "api.local,*.api.local", "--ip", "127.0.0.1")
 	serial, err := openssl(t, "x509", "-in", p("client.pem"), "-noout", "-serial")

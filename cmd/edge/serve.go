@@ -27,34 +27,47 @@ import (
 	"edge/internal/server"
 )
 
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
+var serveCmd = &command{
+	name:  "serve",
+	args:  "-c FILE [flags]",
+	short: "serve a configuration until SIGINT or SIGTERM",
+	long: `Serves the configuration in FILE: binds every listener, verifies client
+certificates as ALB does and writes ALB connection and access logs. SIGHUP,
+POST /reload (admin API) or a change to any file the configuration reads
+reloads it; a failed reload changes nothing. SIGINT or SIGTERM drains
+in-flight requests (shutdown_timeout_seconds) and exits 0.
+
+Environment (see README, Troubleshooting):
+  EDGE_DEBUG=1                log each handshake failure with Go's reason
+  EDGE_CPUPROFILE=FILE        write a CPU profile of the run
+  EDGE_ALLOCPROFILE=FILE      write the allocations of the run at shutdown
+  EDGE_GC_HEADROOM_MB=N       garbage-collector headroom (default 16, 0 off)`,
+	examples: []string{
+		"edge serve -c edge.yaml",
+		"EDGE_DEBUG=1 edge serve -c edge.yaml   # why handshakes fail, on stderr",
+	},
+	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
+		file := configFlag(fs)
+		// Further serve flags: one line each here.
+		return func(ctx context.Context, args []string) error {
+			if *file == "" {
+				return usagef("-c FILE is required")
+			}
+			if err := noArgs(args); err != nil {
+				return err
+			}
+			return serve(ctx, *file, cio.stdout, cio.stderr)
+		}
+	},
 }
 
-func configFlag(fs *flag.FlagSet) *string {
-	p := fs.String("c", "", "configuration `FILE`")
-	fs.StringVar(p, "config", "", "configuration `FILE` (same as -c)")
-	return p
-}
-
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("edge serve", stderr)
-	file := configFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if *file == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: edge serve -c FILE")
-		return exitUsage
-	}
-	cfg, err := config.Load(*file)
+func serve(ctx context.Context, file string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(file)
 	if err != nil {
 		printProblems(stderr, err)
-		return exitFail
+		return errReported
 	}
-	return runServer(ctx, cfg, func() (*config.Config, error) { return config.Load(*file) }, server.Options{}, stdout, stderr, nil)
+	return fromCode(runServer(ctx, cfg, func() (*config.Config, error) { return config.Load(file) }, server.Options{}, stdout, stderr, nil))
 }
 
 // runServer builds and serves cfg until ctx ends. load reads the
@@ -93,9 +106,13 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 	for _, n := range snap.Notes {
 		log.Warn(n)
 	}
+	if ps := logPathProblems(snap.Config); len(ps) > 0 {
+		printProblems(stderr, ps)
+		return exitFail
+	}
 	srv, err := server.Start(snap, stdout, stderr, log)
 	if err != nil {
-		fmt.Fprintf(stderr, "edge: %v\n", err)
+		printProblems(stderr, startProblem(cfg, err))
 		return exitFail
 	}
 	srv.SetLoader(load)
@@ -178,6 +195,36 @@ func listenerURL(l *server.Listener, a net.Addr) string {
 	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(a.(*net.TCPAddr).Port)) + "/"
 }
 
+// startProblem words a failure to start: a taken port names its
+// listener's line and what to do.
+func startProblem(cfg *config.Config, err error) error {
+	var le *server.ListenError
+	if !errors.As(err, &le) {
+		return err
+	}
+	key := fmt.Sprintf("listeners[%d].port", le.Listener)
+	p := cfg.Problem(key, "cannot listen on %s: %v", le.Addr, unwrapSyscall(le.Err))
+	if errors.Is(err, syscall.EADDRINUSE) {
+		p = cfg.Problem(key, "%s is already in use (another edge or server listens there): stop it, or choose another port in %s or with --port N (0 picks a free port)", le.Addr, cfg.File)
+	}
+	if cfg.File == "" { // the quick start's embedded configuration
+		p = config.Problem{Msg: fmt.Sprintf("edge: %s is already in use: stop what listens there, or choose another port with --port N (0 picks a free port)", le.Addr)}
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			p.Msg = fmt.Sprintf("edge: cannot listen on %s: %v (--address and --port choose another)", le.Addr, unwrapSyscall(le.Err))
+		}
+	}
+	return config.Problems{p}
+}
+
+// unwrapSyscall shortens "listen tcp ADDR: bind: REASON" to REASON.
+func unwrapSyscall(err error) error {
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	return err
+}
+
 // printProblems prints one line per problem.
 func printProblems(w io.Writer, err error) {
 	var ps config.Problems
@@ -190,43 +237,38 @@ func printProblems(w io.Writer, err error) {
 	fmt.Fprintf(w, "edge: %v\n", err)
 }
 
-func check(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("edge check", stderr)
-	file := configFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if *file == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: edge check -c FILE")
-		return exitUsage
-	}
-	cfg, err := config.Load(*file)
-	if err != nil {
-		printProblems(stderr, err)
-		return exitFail
-	}
-	snap, err := server.Build(cfg, server.Options{CheckOnly: true})
-	if err != nil {
-		printProblems(stderr, err)
-		return exitFail
-	}
-	defer snap.Close()
-	fmt.Fprintf(stdout, "%s: valid\n", *file)
-	snap.WriteSummary(stdout)
-	return exitOK
+var quickstartCmd = &command{
+	name:  "",
+	args:  "[flags] | COMMAND [flags]",
+	short: "quick start",
+	long: `edge is an offline AWS Application Load Balancer mutual-TLS front door.
+
+Without a command, edge is the quick start: it creates a dev PKI in ./.edge
+on first run (root CA, intermediate, server and client certificates,
+bundle.pem) and reuses it afterwards, then serves mTLS verify mode on
+https://localhost:8443 with a fixed response, logging ALB connection and
+access log lines to stdout. It prints a curl command that works as printed.
+
+Exit codes: 0 ok, 1 invalid input or a failed run, 2 usage error.`,
+	examples: []string{
+		"edge                       # quick start on 127.0.0.1:8443",
+		"edge --port 0              # quick start on a free port",
+		"edge --address 0.0.0.0     # every interface (the Docker image)",
+		"edge serve -h              # the usage of one command",
+	},
+	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
+		port := fs.Int("port", 8443, "`PORT` of the quick-start listener (0 picks a free one)")
+		address := fs.String("address", "127.0.0.1", "bind `ADDRESS` of the quick-start listener (0.0.0.0: every interface)")
+		return func(ctx context.Context, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q", args[0])
+			}
+			return fromCode(quickstart(ctx, port, *address, cio.stdout, cio.stderr))
+		}
+	},
 }
 
-func quickstart(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("edge", stderr)
-	port := fs.Int("port", 8443, "port of the quick-start listener (0 picks a free one)")
-	address := fs.String("address", "127.0.0.1", "bind address of the quick-start listener (0.0.0.0 in a container)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
-	}
+func quickstart(ctx context.Context, port *int, address string, stdout, stderr io.Writer) int {
 	wd, err := os.Getwd()
 	if err != nil {
 		fmt.Fprintf(stderr, "edge: %v\n", err)
@@ -246,7 +288,7 @@ func quickstart(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		cfg.File = "" // nothing to watch but the files it names
 		cfg.Dir = wd
 		cfg.Listeners[0].Port = port
-		cfg.Listeners[0].Address = *address
+		cfg.Listeners[0].Address = address
 		return cfg, nil
 	}
 	cfg, err := load()
@@ -274,6 +316,21 @@ func shellQuote(s string) string {
 		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 	}
 	return s
+}
+
+var versionCmd = &command{
+	name:     "version",
+	short:    "versions of edge, Go and its modules",
+	long:     "Prints the version of edge, of the Go toolchain that built it and of every module it contains.",
+	examples: []string{"edge version"},
+	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
+		return func(ctx context.Context, args []string) error {
+			if err := noArgs(args); err != nil {
+				return err
+			}
+			return fromCode(version(cio.stdout))
+		}
+	},
 }
 
 func version(w io.Writer) int {

@@ -1,26 +1,21 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"edge/internal/certfmt"
 	"edge/internal/truststore"
 )
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 type verifyCert struct {
 	Depth     int    `json:"depth"`
@@ -66,45 +61,65 @@ var checkNames = map[truststore.Status]string{
 	truststore.UnmappedConnectionError:         "client certificate present",
 }
 
-func verify(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("edge verify", stderr)
-	bundle := fs.String("trust-store-bundle", "", "CA bundle `FILE` in ALB's format")
-	var crls stringList
-	fs.Var(&crls, "crl", "CRL `FILE` (PEM or DER); repeatable")
-	certFile := fs.String("cert", "", "client chain `FILE` (PEM, leaf first)")
-	at := fs.String("at", "", "verification `TIME` (RFC 3339 or YYYY-MM-DD); default now")
-	ignoreExpiry := fs.Bool("ignore-expiry", false, "as ignore_client_certificate_expiry: accept an expired leaf")
-	mode := fs.String("revocation-check", "alb", "alb or strict (RFC 5280)")
-	format := fs.String("format", "text", "text or json")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if *bundle == "" || *certFile == "" || fs.NArg() > 0 || (*format != "text" && *format != "json") {
-		fmt.Fprintln(stderr, "usage: edge verify --trust-store-bundle FILE [--crl FILE]... --cert CHAIN.pem [--at TIME] [--ignore-expiry] [--revocation-check alb|strict] [--format text|json]")
-		return exitUsage
-	}
-	now := time.Now()
-	if *at != "" {
-		t, err := parseTime(*at)
-		if err != nil {
-			fmt.Fprintf(stderr, "edge verify: --at %q: %v\n", *at, err)
-			return exitUsage
+var verifyCmd = &command{
+	name:  "verify",
+	args:  "--trust-store-bundle FILE [--crl FILE]... --cert FILE [flags]",
+	short: "the verdict ALB would log for one client chain, and why",
+	long: `Verifies one client certificate chain against a trust store (CA bundle and
+CRLs) offline, exactly as a verify-mode listener would, and prints the
+tls_verify_status ALB would log, the check that failed and the certificate
+it failed on, and the chain it built. Exit 0 on Success, 1 otherwise.`,
+	examples: []string{
+		"edge verify --trust-store-bundle pki/bundle.pem --crl pki/intermediate.crl.pem --cert pki/jane-doe-fullchain.pem",
+		"edge verify --trust-store-bundle pki/bundle.pem --cert pki/client-fullchain.pem --at 2030-01-01 --format json",
+	},
+	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
+		bundle := fs.String("trust-store-bundle", "", "CA bundle `FILE` in ALB's format")
+		var crls stringList
+		fs.Var(&crls, "crl", "CRL `FILE` (PEM or DER); repeatable")
+		certFile := certFlag(fs)
+		at := fs.String("at", "", "verification `TIME` (RFC 3339 or YYYY-MM-DD); default now")
+		ignoreExpiry := fs.Bool("ignore-expiry", false, "as ignore_client_certificate_expiry: accept an expired leaf")
+		mode := enumFlag(fs, "revocation-check", "alb", "revocation `CHECK` (alb, or strict as RFC 5280)", "alb", "strict")
+		format := formatFlag(fs)
+		return func(ctx context.Context, args []string) error {
+			if err := noArgs(args); err != nil {
+				return err
+			}
+			if *bundle == "" || *certFile == "" {
+				return usagef("--trust-store-bundle and --cert are required")
+			}
+			var now time.Time
+			if *at != "" {
+				t, err := parseTime(*at)
+				if err != nil {
+					return usagef("--at %q: %v", *at, err)
+				}
+				now = t
+			}
+			return fromCode(verify(*bundle, crls, *certFile, now, *ignoreExpiry, *mode, *format, cio.stdout, cio.stderr))
 		}
-		now = t
+	},
+}
+
+func verify(bundle string, crls []string, certFile string, at time.Time, ignoreExpiry bool, mode, format string, stdout, stderr io.Writer) int {
+	now := time.Now()
+	if !at.IsZero() {
+		now = at
 	}
-	rm, err := truststore.ParseRevocationMode(*mode)
+	rm, err := truststore.ParseRevocationMode(mode)
 	if err != nil {
 		fmt.Fprintf(stderr, "edge verify: --revocation-check: %v\n", err)
 		return exitUsage
 	}
-	store, err := loadStore(*bundle, crls, rm)
+	store, err := loadStore(bundle, crls, rm)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return exitFail
 	}
-	data, err := os.ReadFile(*certFile)
+	data, err := os.ReadFile(certFile)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", *certFile, unwrapPathErr(err))
+		fmt.Fprintf(stderr, "%s: %v\n", certFile, unwrapPathErr(err))
 		return exitFail
 	}
 	var res verifyResult
@@ -117,13 +132,13 @@ func verify(args []string, stdout, stderr io.Writer) int {
 	var v truststore.Verdict
 	switch {
 	case perr != nil && len(presented) == 0 && !errors.Is(perr, errUnparseable):
-		fmt.Fprintf(stderr, "%s: %v\n", *certFile, perr)
+		fmt.Fprintf(stderr, "%s: %v\n", certFile, perr)
 		return exitFail
 	case perr != nil:
 		// Go's TLS stack refuses such a chain before verification.
 		v = truststore.Verdict{Status: truststore.ClassifyUnparseable(unparsedDER), Detail: perr.Error()}
 	default:
-		v = store.Verify(presented, truststore.VerifyOptions{Now: now, IgnoreExpiry: *ignoreExpiry})
+		v = store.Verify(presented, truststore.VerifyOptions{Now: now, IgnoreExpiry: ignoreExpiry})
 	}
 	res.Status, res.Detail = v.Status.String(), v.Detail
 	if v.Status != truststore.Success {
@@ -145,7 +160,7 @@ func verify(args []string, stdout, stderr io.Writer) int {
 		vc := describeCert(v.Depth, v.Cert, presented)
 		res.Failed = &vc
 	}
-	if *format == "json" {
+	if format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(res)

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"bytes"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -76,34 +78,62 @@ func readError(err error) string {
 // base for relative paths. Unknown keys and values of the wrong kind are
 // reported with their line; then the values are checked (Validate).
 func Parse(data []byte, file string) (*Config, error) {
+	c, ps := ParseAll(data, file)
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return c, nil
+}
+
+// LoadAll is Load for edge check, which reports every problem in one run.
+// See ParseAll.
+func LoadAll(path string) (*Config, Problems) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Problems{{File: path, Msg: readError(err)}}
+	}
+	return ParseAll(data, path)
+}
+
+// ParseAll parses as Parse does but goes on past unknown keys, which
+// change no value: it then also decodes and validates the rest. The
+// configuration is returned, for checks of the files it names, when the
+// only problems are unknown keys; it is nil when a value could not be read
+// or failed validation.
+func ParseAll(data []byte, file string) (*Config, Problems) {
 	c := &Config{File: file, Dir: filepath.Dir(file), lines: map[string]int{}}
+	if types := pemTypes(data); types != "" {
+		return nil, Problems{{File: file, Msg: fmt.Sprintf("this is a PEM file (%s), not a YAML configuration: -c takes the edge.yaml that names it (listeners[].certificates for certificates and keys, trust_stores[].ca_certificates_bundle for CA bundles)", types)}}
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlProblems(file, err)
+		return nil, yamlProblems(file, data, err)
 	}
 	if len(root.Content) == 0 {
 		return nil, Problems{{File: file, Msg: "the configuration is empty"}}
 	}
 	doc := root.Content[0]
 	var ps Problems
-	c.walk(doc, reflect.TypeOf(Config{}), "", &ps)
-	if len(ps) > 0 {
-		return nil, ps
+	unknown := c.walk(doc, reflect.TypeOf(Config{}), "", &ps)
+	if len(ps) > unknown {
+		return nil, ps // a value of the wrong kind: decoding would fail
 	}
 	if err := doc.Decode(c); err != nil {
-		return nil, yamlProblems(file, err)
+		return nil, append(ps, yamlProblems(file, data, err)...)
 	}
-	if ps := c.Validate(); len(ps) > 0 {
-		return nil, ps
+	if vs := c.Validate(); len(vs) > 0 {
+		return nil, append(ps, vs...)
 	}
-	return c, nil
+	return c, ps
 }
 
 // yamlLine matches the "line N: " yaml.v3 puts before its messages.
 var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 
-// yamlProblems turns a yaml.v3 error into file:line problems.
-func yamlProblems(file string, err error) Problems {
+// yamlProblems turns a yaml.v3 error into file:line problems. A tab in
+// the indentation gets its own line and message: yaml.v3 reports it on an
+// earlier line, or as a character that "cannot start any token".
+func yamlProblems(file string, data []byte, err error) Problems {
 	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
 	if te, ok := err.(*yaml.TypeError); ok {
 		msgs = te.Errors
@@ -115,9 +145,68 @@ func yamlProblems(file string, err error) Problems {
 			p.Line, _ = strconv.Atoi(sm[1])
 			p.Msg = sm[2]
 		}
+		if n := tabLine(data, p.Line, p.Msg); n > 0 {
+			p.Line, p.Msg = n, "a tab in the indentation: YAML does not allow tabs; indent with spaces"
+		}
 		ps = append(ps, p)
 	}
 	return ps
+}
+
+// tabLine finds the line a yaml.v3 tab error is about: the reported line
+// when a tab indents it, else the next line a tab indents. 0 means the
+// error is not about a tab.
+func tabLine(data []byte, reported int, msg string) int {
+	aboutTab := strings.Contains(msg, "tab character")
+	if !aboutTab && !strings.Contains(msg, "cannot start any token") {
+		return 0
+	}
+	lines := strings.Split(string(data), "\n")
+	indentedByTab := func(i int) bool {
+		l := lines[i]
+		return strings.ContainsRune(l[:len(l)-len(strings.TrimLeft(l, " \t"))], '\t')
+	}
+	if reported < 1 || reported > len(lines) {
+		return 0
+	}
+	if indentedByTab(reported - 1) {
+		return reported
+	}
+	if !aboutTab {
+		return 0 // another character that cannot start a token
+	}
+	for i := reported; i < len(lines); i++ {
+		if indentedByTab(i) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// pemTypes returns the PEM block types of data ("CERTIFICATE") when data
+// is a PEM file rather than YAML, else "".
+func pemTypes(data []byte) string {
+	rest := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if !bytes.HasPrefix(rest, []byte("-----BEGIN ")) {
+		return ""
+	}
+	var types []string
+	for {
+		b, r := pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		q := strconv.Quote(b.Type)
+		if len(types) == 0 || types[len(types)-1] != q {
+			types = append(types, q)
+		}
+		rest = r
+	}
+	if len(types) == 0 {
+		line, _, _ := bytes.Cut(data, []byte("\n"))
+		return strconv.Quote(strings.Trim(strings.TrimSpace(string(line)), "-"))
+	}
+	return strings.Join(types, ", ")
 }
 
 // Line returns the line of the key at path ("listeners[0].port"), or of
@@ -151,8 +240,9 @@ func (c *Config) Path(p string) string {
 
 // walk checks n against type t: unknown keys, mappings where structs are
 // expected, lists where slices are, integers and booleans where they are
-// expected. It records the line of every key it visits.
-func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) {
+// expected. It records the line of every key it visits and returns how
+// many of the problems it added are unknown keys.
+func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) (unknown int) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -165,7 +255,7 @@ func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) {
 		}
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return // an empty value leaves the default
+		return 0 // an empty value leaves the default
 	}
 	bad := func(want string) {
 		*ps = append(*ps, Problem{File: c.File, Line: n.Line, Msg: fmt.Sprintf("%s: expected %s, got %s", path, want, describe(n))})
@@ -174,7 +264,7 @@ func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			bad("a mapping of keys")
-			return
+			return 0
 		}
 		fields := yamlFields(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -186,18 +276,19 @@ func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) {
 			ft, ok := fields[k.Value]
 			if !ok {
 				*ps = append(*ps, Problem{File: c.File, Line: k.Line, Msg: unknownKey(path, k.Value, fields)})
+				unknown++
 				continue
 			}
 			c.lines[p] = k.Line
-			c.walk(v, ft, p, ps)
+			unknown += c.walk(v, ft, p, ps)
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			bad("a list")
-			return
+			return 0
 		}
 		for i, item := range n.Content {
-			c.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), ps)
+			unknown += c.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), ps)
 		}
 	case reflect.Int:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
@@ -212,6 +303,7 @@ func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) {
 			bad("a string")
 		}
 	}
+	return unknown
 }
 
 func describe(n *yaml.Node) string {

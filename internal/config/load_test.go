@@ -89,6 +89,15 @@ func TestParseProblems(t *testing.T) {
 			[]string{`edge.yaml:2: mapping key "name" already defined at line 1`}},
 		{"not yaml", func(string) string { return "listeners: [\n" }, []string{"edge.yaml:1: did not find expected node content"}},
 		{"empty", func(string) string { return "" }, []string{"edge.yaml: the configuration is empty"}},
+		{"tab reported on an earlier line by yaml.v3", func(s string) string { return strings.Replace(s, "    ssl_policy:", "\tssl_policy:", 1) },
+			[]string{"edge.yaml:9: a tab in the indentation: YAML does not allow tabs; indent with spaces"}},
+		{"tab before a list item", func(s string) string { return strings.Replace(s, "  - port: 8443", "\t- port: 8443", 1) },
+			[]string{"edge.yaml:8: a tab in the indentation: YAML does not allow tabs"}},
+		{"tab after a colon is fine, a stray character is not a tab", func(s string) string { return strings.Replace(s, "name: my-alb", "name:\tmy-alb\n@bad: 1", 1) },
+			[]string{"edge.yaml:2: found character that cannot start any token"}},
+		{"PEM certificate", func(string) string {
+			return "\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+		}, []string{`edge.yaml: this is a PEM file ("CERTIFICATE"), not a YAML configuration: -c takes the edge.yaml that names it`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,6 +123,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("listeners: [{port: 1, default_actions: [{type: fixed-response}]}]"))
 	f.Add([]byte("a: &x [*x]"))
 	f.Add([]byte("listeners:\n  - port: 0\n    mutual_authentication: {mode: verify}\n"))
+	f.Add([]byte("logs:\n  connection: stdout\n\taccess: stdout\n"))
+	f.Add([]byte("-----BEGIN X-----\n-----END X-----\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := config.Parse(data, "fuzz.yaml")
 		if err != nil {

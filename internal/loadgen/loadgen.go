@@ -46,17 +46,34 @@ type Options struct {
 	Path   string
 }
 
+// Errors of a run that produced no useful load; Run returns them wrapped
+// with the most common outcome, together with the Result.
+var (
+	// ErrUnreachable: no TCP connection to the target was ever made
+	// (connection refused, no route, out of file descriptors).
+	ErrUnreachable = errors.New("never reached the target")
+	// ErrNoSuccess: connections were made but no operation succeeded
+	// (every handshake refused, no HTTP response, no idle connection open).
+	ErrNoSuccess = errors.New("no operation succeeded")
+)
+
 // Result summarises a run.
 type Result struct {
-	Mode     string         `json:"mode"`
-	Ops      int            `json:"operations"`
-	Elapsed  time.Duration  `json:"elapsed_ns"`
-	Rate     float64        `json:"rate_per_s"`
-	P50      time.Duration  `json:"p50_ns"`
-	P90      time.Duration  `json:"p90_ns"`
-	P99      time.Duration  `json:"p99_ns"`
-	Outcomes map[string]int `json:"outcomes"`
-	Open     int            `json:"idle_connections_open,omitempty"`
+	Mode string `json:"mode"`
+	// Ops counts operations: requests (handshake, mixed, keepalive modes).
+	Ops int `json:"operations"`
+	// Succeeded counts operations that got an HTTP response, or in idle
+	// mode connections opened.
+	Succeeded int `json:"succeeded"`
+	// Connected counts TCP connections made to the target.
+	Connected int            `json:"connected"`
+	Elapsed   time.Duration  `json:"elapsed_ns"`
+	Rate      float64        `json:"rate_per_s"`
+	P50       time.Duration  `json:"p50_ns"`
+	P90       time.Duration  `json:"p90_ns"`
+	P99       time.Duration  `json:"p99_ns"`
+	Outcomes  map[string]int `json:"outcomes"`
+	Open      int            `json:"idle_connections_open,omitempty"`
 }
 
 func (r *Result) String() string {
@@ -77,11 +94,19 @@ func (r *Result) String() string {
 }
 
 type worker struct {
-	lat      []time.Duration
-	outcomes map[string]int
+	lat       []time.Duration
+	outcomes  map[string]int
+	connected int
 }
 
-// Run drives load until the duration ends or ctx is done.
+// count records one outcome; an outcome starting with "HTTP " is a
+// success.
+func (w *worker) count(outcome string) { w.outcomes[outcome]++ }
+
+// Run drives load until the duration ends or ctx is done. A run that never
+// connected returns an error wrapping ErrUnreachable, one in which nothing
+// succeeded an error wrapping ErrNoSuccess; the Result is returned with
+// them.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 32
@@ -131,7 +156,38 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return all[min(len(all)-1, int(p*float64(len(all))))]
 	}
 	res.P50, res.P90, res.P99 = pct(0.50), pct(0.90), pct(0.99)
-	return res, nil
+	for _, w := range workers {
+		res.Connected += w.connected
+	}
+	for k, v := range res.Outcomes {
+		if strings.HasPrefix(k, "HTTP ") {
+			res.Succeeded += v
+		}
+	}
+	return res, res.verdict()
+}
+
+// verdict is the error of a run that did nothing useful, naming its most
+// common outcome.
+func (r *Result) verdict() error {
+	top, n, attempts := "", 0, 0
+	for k, v := range r.Outcomes {
+		attempts += v
+		if v > n || v == n && k < top {
+			top, n = k, v
+		}
+	}
+	why := ""
+	if n > 0 {
+		why = fmt.Sprintf(": %d× %q", n, top)
+	}
+	switch {
+	case r.Connected == 0:
+		return fmt.Errorf("%w: no connection could be made%s", ErrUnreachable, why)
+	case r.Succeeded == 0:
+		return fmt.Errorf("%w in %d attempts%s", ErrNoSuccess, attempts, why)
+	}
+	return nil
 }
 
 func (o Options) tlsConfig(c Client) *tls.Config {
@@ -157,42 +213,66 @@ func (w *worker) handshakes(ctx context.Context, o Options, req []byte) {
 			cfg, kind = bad[i], o.Bad[i].Kind
 		}
 		t0 := time.Now()
-		outcome := oneRequest(ctx, o.Addr, cfg, req, buf)
+		outcome, connected := oneRequest(ctx, o.Addr, cfg, req, buf)
 		if outcome == "cancelled at the end of the run" {
 			break // not an operation
+		}
+		if connected {
+			w.connected++
 		}
 		if kind != o.Good.Kind {
 			outcome = kind + ": " + outcome
 		}
 		w.lat = append(w.lat, time.Since(t0))
-		w.outcomes[outcome]++
+		w.count(outcome)
 	}
 }
 
-// oneRequest makes a connection, one request, and reads the response.
-func oneRequest(ctx context.Context, addr string, cfg *tls.Config, req, buf []byte) string {
-	d := tls.Dialer{Config: cfg, NetDialer: &net.Dialer{Timeout: 10 * time.Second}}
-	c, err := d.DialContext(ctx, "tcp", addr)
+// ended tells whether a failure is the run's end rather than an outcome.
+// Under full load the context's timer may fire late, so compare with its
+// deadline rather than asking ctx.Err().
+func ended(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ctx.Err() != nil || ok && !time.Now().Before(dl)
+}
+
+// dial connects and completes the TLS handshake; connected tells whether
+// the TCP connection was made.
+func dial(ctx context.Context, addr string, cfg *tls.Config) (c *tls.Conn, connected bool, err error) {
+	nd := net.Dialer{Timeout: 10 * time.Second}
+	raw, err := nd.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		// Under full load the context's timer may fire late, so compare
-		// with its deadline rather than asking ctx.Err().
-		if dl, ok := ctx.Deadline(); ctx.Err() != nil || ok && !time.Now().Before(dl) {
-			return "cancelled at the end of the run"
+		return nil, false, fmt.Errorf("connect failed: %s", errKind(err))
+	}
+	c = tls.Client(raw, cfg)
+	if err := c.HandshakeContext(ctx); err != nil {
+		raw.Close()
+		return nil, true, fmt.Errorf("handshake failed: %s", errKind(err))
+	}
+	return c, true, nil
+}
+
+// oneRequest makes a connection, one request, and reads the response.
+func oneRequest(ctx context.Context, addr string, cfg *tls.Config, req, buf []byte) (outcome string, connected bool) {
+	c, connected, err := dial(ctx, addr, cfg)
+	if err != nil {
+		if ended(ctx) {
+			return "cancelled at the end of the run", connected
 		}
-		return "handshake failed: " + errKind(err)
+		return err.Error(), connected
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := c.Write(req); err != nil {
-		return "write failed"
+		return "write failed", true
 	}
 	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 4096), nil)
 	if err != nil {
-		return "refused after handshake" // TLS 1.3: the verdict arrives as an alert
+		return "refused after handshake", true // TLS 1.3: the verdict arrives as an alert
 	}
 	io.CopyBuffer(io.Discard, resp.Body, buf)
 	resp.Body.Close()
-	return "HTTP " + resp.Status[:3]
+	return "HTTP " + resp.Status[:3], true
 }
 
 func (w *worker) keepalive(ctx context.Context, o Options, req []byte) {
@@ -200,9 +280,14 @@ func (w *worker) keepalive(ctx context.Context, o Options, req []byte) {
 	buf := make([]byte, 4096)
 	end, _ := ctx.Deadline()
 	for ctx.Err() == nil && time.Now().Before(end) {
-		c, err := tls.Dial("tcp", o.Addr, cfg)
+		c, connected, err := dial(ctx, o.Addr, cfg)
+		if connected {
+			w.connected++
+		}
 		if err != nil {
-			w.outcomes["handshake failed"]++
+			if !ended(ctx) {
+				w.count(err.Error())
+			}
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
@@ -210,18 +295,18 @@ func (w *worker) keepalive(ctx context.Context, o Options, req []byte) {
 		for time.Now().Before(end) {
 			t0 := time.Now()
 			if _, err := c.Write(req); err != nil {
-				w.outcomes["write failed"]++
+				w.count("write failed")
 				break
 			}
 			resp, err := http.ReadResponse(br, nil)
 			if err != nil {
-				w.outcomes["read failed"]++
+				w.count("read failed")
 				break
 			}
 			io.CopyBuffer(io.Discard, resp.Body, buf)
 			resp.Body.Close()
 			w.lat = append(w.lat, time.Since(t0))
-			w.outcomes["HTTP "+resp.Status[:3]]++
+			w.count("HTTP " + resp.Status[:3])
 		}
 		c.Close()
 	}
@@ -243,21 +328,33 @@ func idle(ctx context.Context, o Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			for range jobs {
-				c, err := tls.Dial("tcp", o.Addr, cfg)
+				c, connected, err := dial(ctx, o.Addr, cfg)
 				if err != nil {
 					mu.Lock()
-					res.Outcomes["handshake failed: "+err.Error()]++
+					if connected {
+						res.Connected++
+					}
+					res.Outcomes[err.Error()]++
 					mu.Unlock()
 					continue
 				}
 				c.Write(req)
 				br := bufio.NewReader(c)
-				if resp, err := http.ReadResponse(br, nil); err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					// TLS 1.3: a refused client learns it here.
+					c.Close()
+					mu.Lock()
+					res.Connected++
+					res.Outcomes["refused after handshake"]++
+					mu.Unlock()
+					continue
 				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
 				mu.Lock()
 				conns = append(conns, c)
+				res.Connected++
 				res.Outcomes["open"]++
 				mu.Unlock()
 			}
@@ -269,6 +366,7 @@ func idle(ctx context.Context, o Options) (*Result, error) {
 	close(jobs)
 	wg.Wait()
 	res.Open = len(conns)
+	res.Succeeded = len(conns)
 	res.Elapsed = time.Since(start)
 	if o.OnIdle != nil {
 		o.OnIdle(len(conns))
@@ -280,7 +378,7 @@ func idle(ctx context.Context, o Options) (*Result, error) {
 	for _, c := range conns {
 		c.Close()
 	}
-	return res, nil
+	return res, res.verdict()
 }
 
 // errKind shortens an error to its kind for the outcome table.

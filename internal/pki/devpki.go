@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // DevPKI is the PKI the quick start creates in ./.edge: a root CA, an
 // intermediate, a server certificate for localhost and 127.0.0.1, one client
-// certificate (PEM and PKCS#12) and bundle.pem, the trust-store bundle.
+// certificate (PEM and PKCS#12) and bundle.pem, the trust-store bundle. Its
+// files follow the naming rule of Dir.
 type DevPKI struct {
 	Dir          string
 	Root         *CA
@@ -70,40 +73,87 @@ func (d *DevPKI) create() error {
 	if err := os.MkdirAll(d.Dir, 0o700); err != nil {
 		return err
 	}
-	var err error
+	// No bundle.pem: a PKI left incomplete by an earlier run is replaced.
+	dir := &Dir{Path: d.Dir, Force: true}
 	org := []string{"edge dev PKI"}
-	if d.Root, err = NewRoot(Options{Subject: pkix.Name{CommonName: "edge dev root CA", Organization: org}}); err != nil {
+	var err error
+	if d.Root, err = dir.NewCA("root", "", Options{Subject: pkix.Name{CommonName: "edge dev root CA", Organization: org}}); err != nil {
 		return err
 	}
-	if d.Intermediate, err = d.Root.NewIntermediate(Options{Subject: pkix.Name{CommonName: "edge dev intermediate CA", Organization: org}}); err != nil {
+	if d.Intermediate, err = dir.NewCA("intermediate", "root", Options{Subject: pkix.Name{CommonName: "edge dev intermediate CA", Organization: org}}); err != nil {
 		return err
 	}
-	server, err := d.Intermediate.IssueServer(Options{})
+	if _, err := dir.Server("server", "intermediate", []string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1)}, Options{}); err != nil {
+		return err
+	}
+	if _, err := dir.Client("client", "intermediate", DevClientP12Password, Options{Subject: pkix.Name{CommonName: "edge dev client", Organization: org}}); err != nil {
+		return err
+	}
+	return dir.Bundle(filepath.Join(d.Dir, DevBundleFile), "root", "intermediate")
+}
+
+// DevServerNames returns the names a dev server certificate for a listener
+// bound to address covers: localhost and the loopback addresses, plus the
+// address itself; for an unspecified address (0.0.0.0 or ::) every
+// address of the machine's interfaces and its host name, so that clients
+// on other machines or containers can verify it.
+func DevServerNames(address string) (dns []string, ips []net.IP) {
+	dns = []string{"localhost"}
+	ips = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+	addIP := func(ip net.IP) {
+		for _, have := range ips {
+			if have.Equal(ip) {
+				return
+			}
+		}
+		ips = append(ips, ip)
+	}
+	addDNS := func(n string) {
+		for _, have := range dns {
+			if strings.EqualFold(have, n) {
+				return
+			}
+		}
+		dns = append(dns, n)
+	}
+	ip := net.ParseIP(address)
+	switch {
+	case ip == nil && address != "":
+		addDNS(address)
+	case ip != nil && ip.IsUnspecified():
+		for _, a := range machineAddrs() {
+			addIP(a)
+		}
+		if h, err := os.Hostname(); err == nil && h != "" && validDNSName(h) {
+			addDNS(h)
+		}
+	case ip != nil:
+		addIP(ip)
+	}
+	return dns, ips
+}
+
+// machineAddrs lists the unicast addresses of the machine's interfaces.
+// A variable so tests can see what DevServerNames saw.
+var machineAddrs = func() []net.IP {
+	addrs, err := net.InterfaceAddrs()
 	if err != nil {
-		return err
+		return nil
 	}
-	client, err := d.Intermediate.IssueClient(Options{Subject: pkix.Name{CommonName: "edge dev client", Organization: org}})
-	if err != nil {
-		return err
-	}
-	p12, err := client.PKCS12(DevClientP12Password)
-	if err != nil {
-		return err
-	}
-	steps := []func() error{
-		func() error { return d.Root.Save(d.Dir, "root", false) },
-		func() error { return d.Intermediate.Save(d.Dir, "intermediate", false) },
-		func() error { return server.Save(d.Dir, "server", false) },
-		func() error { return client.Save(d.Dir, "client", false) },
-		func() error { return WriteFile(filepath.Join(d.Dir, DevClientP12File), p12, true, false) },
-		func() error {
-			return WriteFile(filepath.Join(d.Dir, DevBundleFile), CertPEM(d.Root.Cert, d.Intermediate.Cert), false, false)
-		},
-	}
-	for _, s := range steps {
-		if err := s(); err != nil {
-			return err
+	var out []net.IP
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsMulticast() && !n.IP.IsUnspecified() {
+			out = append(out, n.IP)
 		}
 	}
-	return nil
+	return out
+}
+
+func validDNSName(h string) bool {
+	for _, r := range h {
+		if !(r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
 }

@@ -18,27 +18,60 @@ import (
 	"time"
 )
 
-// Dir is a PKI kept in a directory, as `edge pki` manages it. Every
-// certificate NAME has NAME.pem (the certificate alone, as ACM's body),
-// NAME.key (0600) and, below a root, NAME-chain.pem (its issuers, nearest
-// first, without the root). A CA also keeps NAME.revoked (its revocations)
-// and NAME.crlnumber, and its CRL as NAME.crl.pem and NAME.crl.der.
+// Dir is a PKI kept in a directory, as `edge pki`, `edge demo` and the
+// quick start's dev PKI write it. One naming rule holds for every
+// certificate NAME:
+//
+//	NAME.pem            the certificate alone (ACM's certificate body;
+//	                    edge.yaml's certificate)
+//	NAME.key            its private key, PKCS#8 PEM, mode 0600
+//	NAME-chain.pem      its issuers only, nearest first, without the root
+//	                    (ACM's certificate chain; edge.yaml's
+//	                    certificate_chain); written when there is an issuer
+//	                    below the root
+//	NAME-fullchain.pem  leaf certificates only: NAME.pem then NAME-chain.pem,
+//	                    what a TLS peer sends (curl --cert, edge verify
+//	                    --cert, edge bench --cert)
+//	NAME.p12            client certificates only: certificate, key and
+//	                    chain as PKCS#12
+//
+// A CA also keeps NAME.issued (serial, notAfter and file name of every
+// certificate it issued), NAME.revoked (its revocations), NAME.crlnumber,
+// and its CRL as NAME.crl.pem and NAME.crl.der.
 type Dir struct {
 	Path string
 	// Force allows overwriting existing files.
 	Force bool
 	// KeyType for new keys; empty means P256.
 	KeyType KeyType
+	// Written lists the path of every file the Dir wrote, in order, for
+	// reports of what a command did.
+	Written []string
 }
+
+// File names of certificate NAME under the naming rule of Dir.
+func CertFile(name string) string      { return name + ".pem" }
+func KeyFile(name string) string       { return name + ".key" }
+func ChainFile(name string) string     { return name + "-chain.pem" }
+func FullChainFile(name string) string { return name + "-fullchain.pem" }
 
 // ErrExists reports a file that Force would overwrite.
 var ErrExists = errors.New("already exists (use --force to overwrite)")
 
 func (d *Dir) file(name string) string { return filepath.Join(d.Path, name) }
 
-// save writes is as NAME.pem, NAME.key and NAME-chain.pem.
-func (d *Dir) save(name string, is *Issued) error {
-	for _, f := range []string{name + ".pem", name + ".key"} {
+// write writes one file of the directory and records it in Written.
+func (d *Dir) write(name string, data []byte, private, force bool) error {
+	if err := WriteFile(d.file(name), data, private, force); err != nil {
+		return err
+	}
+	d.Written = append(d.Written, d.file(name))
+	return nil
+}
+
+// save writes is under the naming rule; leaf adds NAME-fullchain.pem.
+func (d *Dir) save(name string, is *Issued, leaf bool) error {
+	for _, f := range []string{CertFile(name), KeyFile(name)} {
 		if _, err := os.Stat(d.file(f)); err == nil && !d.Force {
 			return fmt.Errorf("%s %w", d.file(f), ErrExists)
 		}
@@ -47,16 +80,80 @@ func (d *Dir) save(name string, is *Issued) error {
 	if err != nil {
 		return err
 	}
-	if err := WriteFile(d.file(name+".pem"), CertPEM(is.Cert), false, d.Force); err != nil {
+	if err := d.write(CertFile(name), CertPEM(is.Cert), false, d.Force); err != nil {
 		return err
 	}
-	if err := WriteFile(d.file(name+".key"), key, true, d.Force); err != nil {
+	if err := d.write(KeyFile(name), key, true, d.Force); err != nil {
 		return err
 	}
-	if chain := is.ChainWithoutRoot()[1:]; len(chain) > 0 {
-		return WriteFile(d.file(name+"-chain.pem"), CertPEM(chain...), false, d.Force)
+	chain := is.ChainWithoutRoot()
+	if len(chain) > 1 {
+		if err := d.write(ChainFile(name), CertPEM(chain[1:]...), false, d.Force); err != nil {
+			return err
+		}
+	}
+	if leaf {
+		return d.write(FullChainFile(name), CertPEM(chain...), false, d.Force)
 	}
 	return nil
+}
+
+// recordIssued appends c to the ledger of the CA caName.
+func (d *Dir) recordIssued(caName, name string, c *x509.Certificate) error {
+	f, err := os.OpenFile(d.file(caName+".issued"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f, "%X %s %s\n", c.SerialNumber, c.NotAfter.UTC().Format(time.RFC3339), name)
+	if err := f.Close(); err != nil {
+		return err
+	}
+	d.Written = append(d.Written, d.file(caName+".issued"))
+	return nil
+}
+
+// ErrNotIssued reports a serial number a CA of the directory never issued.
+var ErrNotIssued = errors.New("was not issued by")
+
+// Issued reports whether the CA caName issued the certificate with serial
+// (hexadecimal, colons allowed): it is in the CA's NAME.issued, or a
+// certificate of the directory with that serial was signed by the CA
+// (directories written before NAME.issued existed). The error wraps
+// ErrNotIssued when it did not.
+func (d *Dir) Issued(caName, serialHex string) error {
+	serial, err := parseSerial(serialHex)
+	if err != nil {
+		return err
+	}
+	ca, err := d.LoadCA(caName)
+	if err != nil {
+		return err
+	}
+	if data, err := os.ReadFile(d.file(caName + ".issued")); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 {
+				continue
+			}
+			if s, ok := new(big.Int).SetString(f[0], 16); ok && s.Cmp(serial) == 0 {
+				return nil
+			}
+		}
+	}
+	for _, e := range d.certs() {
+		if e.cert.SerialNumber.Cmp(serial) == 0 && string(e.cert.RawIssuer) == string(ca.Cert.RawSubject) && e.cert.CheckSignatureFrom(ca.Cert) == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("serial %X %w %s (edge pki list shows every serial and its issuer)", serial, ErrNotIssued, caName)
+}
+
+func parseSerial(s string) (*big.Int, error) {
+	serial, ok := new(big.Int).SetString(strings.TrimPrefix(strings.ReplaceAll(strings.TrimSpace(s), ":", ""), "0x"), 16)
+	if !ok {
+		return nil, fmt.Errorf("serial %q is not hexadecimal", s)
+	}
+	return serial, nil
 }
 
 // LoadCA loads the CA NAME with its chain up to its root.
@@ -71,9 +168,9 @@ func (d *Dir) LoadCA(name string) (*CA, error) {
 	if !is.Cert.IsCA {
 		return nil, fmt.Errorf("%s is not a CA certificate", d.file(name+".pem"))
 	}
-	if data, err := os.ReadFile(d.file(name + "-chain.pem")); err == nil {
+	if data, err := os.ReadFile(d.file(ChainFile(name))); err == nil {
 		if is.Chain, err = ParseCertsPEM(data); err != nil {
-			return nil, fmt.Errorf("%s: %w", d.file(name+"-chain.pem"), err)
+			return nil, fmt.Errorf("%s: %w", d.file(ChainFile(name)), err)
 		}
 	}
 	// The chain file stops below the root; find the root for Issued.Root.
@@ -119,10 +216,15 @@ func (d *Dir) NewCA(name, parent string, o Options) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.save(name, &ca.Issued); err != nil {
+	if err := d.save(name, &ca.Issued, false); err != nil {
 		return nil, err
 	}
-	return ca, WriteFile(d.file(name+".crlnumber"), []byte("0\n"), false, true)
+	if parent != "" {
+		if err := d.recordIssued(parent, name, ca.Cert); err != nil {
+			return nil, err
+		}
+	}
+	return ca, d.write(name+".crlnumber", []byte("0\n"), false, true)
 }
 
 // Server issues a server certificate NAME under the CA caName.
@@ -136,7 +238,10 @@ func (d *Dir) Server(name, caName string, dns []string, ips []net.IP, o Options)
 	if err != nil {
 		return nil, err
 	}
-	return is, d.save(name, is)
+	if err := d.save(name, is, true); err != nil {
+		return nil, err
+	}
+	return is, d.recordIssued(caName, name, is.Cert)
 }
 
 // Client issues a client certificate NAME under caName and writes
@@ -151,14 +256,17 @@ func (d *Dir) Client(name, caName, password string, o Options) (*Issued, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := d.save(name, is); err != nil {
+	if err := d.save(name, is, true); err != nil {
 		return nil, err
 	}
 	p12, err := is.PKCS12(password)
 	if err != nil {
 		return nil, err
 	}
-	return is, WriteFile(d.file(name+".p12"), p12, true, d.Force)
+	if err := d.write(name+".p12", p12, true, d.Force); err != nil {
+		return nil, err
+	}
+	return is, d.recordIssued(caName, name, is.Cert)
 }
 
 // Reasons are the CRL reason codes by their RFC 5280 names.
@@ -199,7 +307,9 @@ func (d *Dir) revocations(ca string) ([]Revocation, error) {
 }
 
 // Revoke records that ca revoked serial (hex) for reason and rewrites its
-// CRL with nextUpdate after validFor.
+// CRL with nextUpdate after validFor. It does not ask whether the CA
+// issued serial (tests revoke certificates made outside the directory);
+// `edge pki revoke` asks Issued first.
 func (d *Dir) Revoke(caName, serialHex, reason string, validFor time.Duration) error {
 	if _, ok := Reasons[reason]; !ok {
 		names := make([]string, 0, len(Reasons))
@@ -209,9 +319,9 @@ func (d *Dir) Revoke(caName, serialHex, reason string, validFor time.Duration) e
 		sort.Strings(names)
 		return fmt.Errorf("unknown reason %q (want one of %s)", reason, strings.Join(names, ", "))
 	}
-	serial, ok := new(big.Int).SetString(strings.TrimPrefix(strings.ReplaceAll(serialHex, ":", ""), "0x"), 16)
-	if !ok {
-		return fmt.Errorf("serial %q is not hexadecimal", serialHex)
+	serial, err := parseSerial(serialHex)
+	if err != nil {
+		return err
 	}
 	if _, err := d.LoadCA(caName); err != nil {
 		return err
@@ -233,6 +343,7 @@ func (d *Dir) Revoke(caName, serialHex, reason string, validFor time.Duration) e
 	if err := f.Close(); err != nil {
 		return err
 	}
+	d.Written = append(d.Written, d.file(caName+".revoked"))
 	_, err = d.CRL(caName, validFor)
 	return err
 }
@@ -262,13 +373,13 @@ func (d *Dir) CRL(caName string, validFor time.Duration) (*x509.RevocationList, 
 	if err != nil {
 		return nil, err
 	}
-	if err := WriteFile(d.file(caName+".crl.der"), der, false, true); err != nil {
+	if err := d.write(caName+".crl.pem", pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), false, true); err != nil {
 		return nil, err
 	}
-	if err := WriteFile(d.file(caName+".crl.pem"), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), false, true); err != nil {
+	if err := d.write(caName+".crl.der", der, false, true); err != nil {
 		return nil, err
 	}
-	if err := WriteFile(d.file(caName+".crlnumber"), []byte(strconv.FormatInt(n, 10)+"\n"), false, true); err != nil {
+	if err := d.write(caName+".crlnumber", []byte(strconv.FormatInt(n, 10)+"\n"), false, true); err != nil {
 		return nil, err
 	}
 	return x509.ParseRevocationList(der)
@@ -290,7 +401,11 @@ func (d *Dir) Bundle(out string, names ...string) error {
 		fmt.Fprintf(&b, "# %s\n", strings.ReplaceAll(n, "-", " "))
 		b.Write(CertPEM(is.Cert))
 	}
-	return WriteFile(out, []byte(b.String()), false, d.Force)
+	if err := WriteFile(out, []byte(b.String()), false, d.Force); err != nil {
+		return err
+	}
+	d.Written = append(d.Written, out)
+	return nil
 }
 
 // Entry is one certificate of the directory, for List.
@@ -313,7 +428,7 @@ func (d *Dir) certs() []dirCert {
 	var out []dirCert
 	for _, m := range matches {
 		base := strings.TrimSuffix(filepath.Base(m), ".pem")
-		if strings.HasSuffix(base, "-chain") || strings.HasSuffix(base, ".crl") {
+		if strings.HasSuffix(base, "-chain") || strings.HasSuffix(base, "-fullchain") || strings.HasSuffix(base, ".crl") {
 			continue
 		}
 		if _, err := os.Stat(d.file(base + ".key")); err != nil {

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"software.sslmate.com/src/go-pkcs12"
 )
@@ -45,6 +46,7 @@ func (is *Issued) PKCS12(password string) ([]byte, error) {
 // ParseCertsPEM reads every CERTIFICATE block in data.
 func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
 	var out []*x509.Certificate
+	var others []string
 	for {
 		var b *pem.Block
 		b, data = pem.Decode(data)
@@ -52,6 +54,7 @@ func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
 			break
 		}
 		if b.Type != "CERTIFICATE" {
+			others = addType(others, b.Type)
 			continue
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
@@ -61,18 +64,47 @@ func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
 		out = append(out, c)
 	}
 	if len(out) == 0 {
+		if len(others) > 0 {
+			// TODO(issue 13 item 5): DER, openssl -text dumps and BOMs are
+			// recognised by the file-format package; use it here.
+			return nil, fmt.Errorf("no PEM CERTIFICATE block: the file holds %s (is it the wrong file?)", strings.Join(others, ", "))
+		}
 		return nil, errors.New("no PEM CERTIFICATE block")
 	}
 	return out, nil
 }
 
+// addType adds a PEM block type to a list of distinct "TYPE" names.
+func addType(types []string, t string) []string {
+	q := fmt.Sprintf("%q", t)
+	for _, have := range types {
+		if have == q {
+			return types
+		}
+	}
+	return append(types, q)
+}
+
+// ErrEncryptedKey reports a password-protected private key: edge, like
+// ACM's ImportCertificate, takes unencrypted keys only.
+var ErrEncryptedKey = errors.New("the private key is encrypted")
+
 // ParseKeyPEM reads the first private key block (PKCS#8, PKCS#1 or SEC 1).
+// An encrypted key (PKCS#8 "ENCRYPTED PRIVATE KEY" or a legacy
+// "Proc-Type: 4,ENCRYPTED" block) is an error wrapping ErrEncryptedKey.
 func ParseKeyPEM(data []byte) (crypto.Signer, error) {
+	var others []string
 	for {
 		var b *pem.Block
 		b, data = pem.Decode(data)
 		if b == nil {
+			if len(others) > 0 {
+				return nil, fmt.Errorf("no PEM private key block: the file holds %s (is it the wrong file?)", strings.Join(others, ", "))
+			}
 			return nil, errors.New("no PEM private key block")
+		}
+		if b.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED") {
+			return nil, fmt.Errorf("%w (PEM %q): edge, like ACM, needs it unencrypted; decrypt it with: openssl pkey -in key.pem -out key-decrypted.pem (and keep the result private)", ErrEncryptedKey, b.Type)
 		}
 		var k any
 		var err error
@@ -84,6 +116,7 @@ func ParseKeyPEM(data []byte) (crypto.Signer, error) {
 		case "EC PRIVATE KEY":
 			k, err = x509.ParseECPrivateKey(b.Bytes)
 		default:
+			others = addType(others, b.Type)
 			continue
 		}
 		if err != nil {
@@ -133,7 +166,9 @@ func WriteFile(path string, data []byte, private, force bool) error {
 }
 
 // Save writes name.pem (certificate, then its chain without the root) and
-// name.key into dir.
+// name.key into dir: the one-file form a TLS server loads, for tests. The
+// files users get (edge pki, the dev PKI, edge demo) follow Dir's naming
+// rule instead.
 func (is *Issued) Save(dir, name string, force bool) error {
 	key, err := KeyPEM(is.Key)
 	if err != nil {

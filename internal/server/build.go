@@ -580,14 +580,8 @@ func (b *builder) devCertificate(lc *config.Listener, p string) []tls.Certificat
 		}
 		b.snap.DevPKI = dev
 	}
-	o := pki.Options{DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}}
-	if ip := net.ParseIP(lc.Address); ip != nil {
-		if !ip.IsUnspecified() && !ip.IsLoopback() {
-			o.IPs = append(o.IPs, ip)
-		}
-	} else if lc.Address != "localhost" {
-		o.DNSNames = append(o.DNSNames, lc.Address)
-	}
+	var o pki.Options
+	o.DNSNames, o.IPs = pki.DevServerNames(lc.Address)
 	is, err := dev.Intermediate.IssueServer(o)
 	if err != nil {
 		b.at(p, "issuing a dev certificate: %v", err)

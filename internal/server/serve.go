@@ -64,6 +64,20 @@ type sinks struct {
 
 type snapKey struct{}
 
+// ListenError is a listener that could not bind its address (a port in
+// use, an address not on this machine, a port below 1024 without the
+// right). Err is net.Listen's error: errors.Is(err, syscall.EADDRINUSE)
+// tells a port in use.
+type ListenError struct {
+	// Listener is the index in the configuration's listeners.
+	Listener int
+	Addr     string
+	Err      error
+}
+
+func (e *ListenError) Error() string { return fmt.Sprintf("listeners[%d]: %v", e.Listener, e.Err) }
+func (e *ListenError) Unwrap() error { return e.Err }
+
 // Start opens the log destinations, binds every listener and starts
 // serving. On error nothing is left running.
 func Start(snap *Snapshot, stdout, stderr io.Writer, log *slog.Logger) (*Server, error) {
@@ -130,7 +144,7 @@ func (s *Server) bind(snap *Snapshot, l *Listener) error {
 	}
 	inner, err := net.Listen("tcp", l.Addr())
 	if err != nil {
-		return fmt.Errorf("listeners[%d]: %w", l.Index, err)
+		return &ListenError{Listener: l.Index, Addr: l.Addr(), Err: err}
 	}
 	key := l.Key()
 	b := &bound{key: key, port: inner.Addr().(*net.TCPAddr).Port}

@@ -39,7 +39,7 @@ func (s *Snapshot) WriteSummary(w io.Writer) {
 				}
 				fmt.Fprintln(w)
 				if l.DevCertificate {
-					fmt.Fprintf(w, "  certificate: issued at start by the dev CA for localhost and 127.0.0.1\n")
+					fmt.Fprintf(w, "  certificate: issued at start by the dev CA for localhost, the loopback addresses and the listener's address (every address of the machine for 0.0.0.0)\n")
 				}
 				for i, c := range t.Certificates.All() {
 					role := "SNI"

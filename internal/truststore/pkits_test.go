@@ -208,7 +208,7 @@ func TestPKITS(t *testing.T) {
 	})
 	var b strings.Builder
 	fmt.Fprintf(&b, "# PKITS conformance\n\n")
-	fmt.Fprintf(&b, "Produced by `TestPKITS` (`internal/truststore/pkits_test.go`) from `../shared/conformance/pkits/manifest.tsv`,\n")
+	fmt.Fprintf(&b, "Produced by `TestPKITS` (`internal/truststore/pkits_test.go`) from NIST's PKITS certificates and CRLs and a manifest of\nthe status ALB logs for each test (conformance data kept outside this repository; the test skips without it),\n")
 	fmt.Fprintf(&b, "verification time pinned to %s. A row passes when the verdict equals the manifest's `alb_status`\n", pkitsTime.Format(time.RFC3339))
 	fmt.Fprintf(&b, "(or its `alt=`). Regenerate with `EDGE_WRITE_CONFORMANCE=1 go test -run TestPKITS ./internal/truststore/`.\n\n")
 	fmt.Fprintf(&b, "- **strict** is `revocation_check: strict` (RFC 5280 path and CRL validation); the trust store holds the\n  trust anchor and every CRL of the test.\n")

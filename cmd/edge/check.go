@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"edge/internal/config"
+	"edge/internal/server"
+)
+
+var checkCmd = &command{
+	name:  "check",
+	args:  "-c FILE",
+	short: "validate a configuration and every file it names",
+	long: `Validates the configuration in FILE and reads every certificate, key, bundle
+and CRL it names, as edge serve would, without binding a port or creating a
+file. It prints a summary (trust stores with their revocation ids and entry
+counts, listeners with their certificates) and exits 0, or prints one line
+per problem, "file:line: what is wrong", and exits 1.`,
+	examples: []string{"edge check -c edge.yaml"},
+	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
+		file := configFlag(fs)
+		return func(ctx context.Context, args []string) error {
+			if *file == "" {
+				return usagef("-c FILE is required")
+			}
+			if err := noArgs(args); err != nil {
+				return err
+			}
+			return check(*file, cio.stdout, cio.stderr)
+		}
+	},
+}
+
+// check reports every problem it can find in one run: unknown keys do not
+// stop the checks of values; values that pass let the build read every
+// file; then log paths and listener certificates are checked for what
+// would fail at run time.
+func check(file string, stdout, stderr io.Writer) error {
+	cfg, ps := config.LoadAll(file)
+	if cfg == nil {
+		printProblems(stderr, ps)
+		return errReported
+	}
+	snap, err := server.Build(cfg, server.Options{CheckOnly: true})
+	if err != nil {
+		var bps config.Problems
+		if !errors.As(err, &bps) {
+			bps = config.Problems{{File: file, Msg: err.Error()}}
+		}
+		ps = append(ps, bps...)
+	} else {
+		defer snap.Close()
+	}
+	ps = append(ps, logPathProblems(cfg)...)
+	lint, notes := certificateProblems(cfg)
+	ps = append(ps, lint...)
+	if len(ps) > 0 {
+		printProblems(stderr, ps)
+		return errReported
+	}
+	fmt.Fprintf(stdout, "%s: valid\n", file)
+	snap.WriteSummary(stdout)
+	for _, n := range notes {
+		fmt.Fprintf(stdout, "note: %s\n", n)
+	}
+	return nil
+}
