@@ -235,6 +235,7 @@ func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
 	for i := range cfg.Listeners {
 		b.listener(i, &cfg.Listeners[i])
 	}
+	b.attributeNotes()
 	if len(b.ps) > 0 {
 		b.snap.Close()
 		return nil, b.ps
@@ -282,6 +283,25 @@ func (b *builder) logs() {
 			Connection: l.path == "logs.connection", Interval: time.Duration(b.cfg.Logs.RotationSeconds) * time.Second,
 		}
 		*l.dst = d
+	}
+}
+
+// attributeNotes tells the user about attribute values edge accepts (so a
+// configuration written for ALB loads) but does not act on.
+func (b *builder) attributeNotes() {
+	note := func(path string, set attributes.Set) {
+		for _, a := range set.List() {
+			if k, _ := attributes.Lookup(set.Scope(), a.Key); k.Support == attributes.Stored && set.IsSet(a.Key) && a.Value != k.Default {
+				b.snap.Notes = append(b.snap.Notes, fmt.Sprintf("%s: %s=%s is accepted, but edge does not act on it (%s)", path, a.Key, a.Value, k.Doc))
+			}
+		}
+	}
+	note("attributes", b.cfg.AttributeSet)
+	for i, tg := range b.cfg.TargetGroups {
+		note(fmt.Sprintf("target_groups[%d].attributes", i), tg.AttributeSet)
+	}
+	for i, l := range b.cfg.Listeners {
+		note(fmt.Sprintf("listeners[%d].attributes", i), l.AttributeSet)
 	}
 }
 

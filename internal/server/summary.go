@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"edge/internal/attributes"
 	"edge/internal/certfmt"
 	"edge/internal/tlsterm"
 )
@@ -15,6 +16,11 @@ import (
 func (s *Snapshot) WriteSummary(w io.Writer) {
 	fmt.Fprintf(w, "load balancer %s (elb %s)\n", s.Config.Name, s.ELB)
 	fmt.Fprintf(w, "  connection log: %s\n  access log: %s\n", s.ConnLog, s.AccessLog)
+	writeAttributes(w, "DescribeLoadBalancerAttributes", s.Attributes)
+	for _, tg := range s.Config.TargetGroups {
+		fmt.Fprintf(w, "target group %s: %s, targets %s\n", tg.Name, tg.Protocol, strings.Join(tg.Targets, ", "))
+		writeAttributes(w, "DescribeTargetGroupAttributes", tg.AttributeSet)
+	}
 	for _, ts := range s.Config.TrustStores {
 		st := s.TrustStores[ts.Name]
 		if st == nil {
@@ -56,9 +62,29 @@ func (s *Snapshot) WriteSummary(w io.Writer) {
 			}
 		}
 		fmt.Fprintf(w, "  default action: %s\n", l.DefaultAction)
+		writeAttributes(w, "DescribeListenerAttributes", l.Attributes)
 	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+// writeAttributes lists every key of set with its effective value, as the
+// Describe operation named would return them; keys edge accepts without
+// acting on them are marked, and an empty header name says which name is
+// sent.
+func writeAttributes(w io.Writer, describe string, set attributes.Set) {
+	fmt.Fprintf(w, "  attributes (%s):\n", describe)
+	for _, a := range set.List() {
+		k, _ := attributes.Lookup(set.Scope(), a.Key)
+		suffix := ""
+		switch {
+		case k.Support == attributes.Stored:
+			suffix = " (not emulated)"
+		case a.Value == "" && set.HeaderName(a.Key) != "":
+			suffix = " (sends " + set.HeaderName(a.Key) + ")"
+		}
+		fmt.Fprintf(w, "    %s=%s%s\n", a.Key, a.Value, suffix)
 	}
 }
 
