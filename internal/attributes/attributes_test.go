@@ -2,6 +2,7 @@ package attributes
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -190,4 +191,45 @@ func FuzzValidate(f *testing.F) {
 			_, _ = Resolve(scope, "HTTPS", map[string]string{key: value})
 		}
 	})
+}
+
+// docs/attributes.md has a row for every key of the table, with its
+// default, and says whether edge acts on it.
+func TestDocsListEveryKey(t *testing.T) {
+	data, err := os.ReadFile("../../docs/attributes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[Scope]map[string]string{}
+	var scope Scope
+	for _, line := range strings.Split(string(data), "\n") {
+		switch {
+		case line == "## Load balancer":
+			scope = LoadBalancer
+		case line == "## Listener":
+			scope = Listener
+		case line == "## Target group":
+			scope = TargetGroup
+		case strings.HasPrefix(line, "## "):
+			scope = 0
+		case scope != 0 && strings.HasPrefix(line, "| `"):
+			if rows[scope] == nil {
+				rows[scope] = map[string]string{}
+			}
+			rows[scope][strings.Trim(strings.Split(line, " | ")[0], "| `")] = line
+		}
+	}
+	for _, k := range table {
+		row, ok := rows[k.Scope][k.Name]
+		switch {
+		case !ok:
+			t.Errorf("docs/attributes.md has no row for %s", k.Name)
+		case k.Default != "" && !strings.Contains(row, "`"+k.Default+"`"):
+			t.Errorf("docs/attributes.md: the row of %s lacks its default %q", k.Name, k.Default)
+		case k.Support == Emulated && !strings.Contains(row, "**emulated**"):
+			t.Errorf("docs/attributes.md: the row of %s does not say edge emulates it", k.Name)
+		case k.Support == Stored && k.Scope != TargetGroup && !strings.Contains(row, "not emulated"):
+			t.Errorf("docs/attributes.md: the row of %s does not say edge does not emulate it", k.Name)
+		}
+	}
 }
