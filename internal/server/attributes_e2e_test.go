@@ -374,3 +374,36 @@ func TestAttributeS3LogsAgainstLogsKey(t *testing.T) {
 		t.Errorf("logs.access: stdout with access_logs.s3.enabled: %v", err)
 	}
 }
+
+// Attributes change with a reload; a reload with a bad attribute changes
+// nothing.
+func TestAttributesFollowReload(t *testing.T) {
+	seed := testutil.NewSeed(t)
+	e := startEdge(t, seed, listenerYAML{})
+	data, err := os.ReadFile(e.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reload := func(attrs string) error {
+		testutil.WriteFile(t, e.cfgPath, []byte(strings.Replace(string(data), "    default_actions:", "    attributes: "+attrs+"\n    default_actions:", 1)))
+		cfg, err := config.Load(e.cfgPath)
+		if err != nil {
+			return err
+		}
+		return e.srv.Reload(cfg)
+	}
+	if err := reload("{routing.http.response.x_frame_options.header_value: DENY, routing.http.response.server.enabled: false}"); err != nil {
+		t.Fatal(err)
+	}
+	resp, _, _ := e.send(t, e.clientTLS(nil, nil), "GET", "/", "", nil)
+	if resp.Header.Get("X-Frame-Options") != "DENY" || resp.Header.Get("Server") != "" {
+		t.Errorf("after the reload: X-Frame-Options %q, Server %q", resp.Header.Get("X-Frame-Options"), resp.Header.Get("Server"))
+	}
+	if err := reload("{routing.http.response.x_frame_options.header_value: \"DENY\\\"\"}"); err == nil {
+		t.Fatal("a reload with a bad header value succeeded")
+	}
+	resp, _, _ = e.send(t, e.clientTLS(nil, nil), "GET", "/", "", nil)
+	if resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("a failed reload changed the attributes: X-Frame-Options %q", resp.Header.Get("X-Frame-Options"))
+	}
+}
