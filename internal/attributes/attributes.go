@@ -200,8 +200,9 @@ func nearest(scope Scope, key string) string {
 func capital(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
 // Set is the effective attributes of one resource: every key of its scope,
-// given values over defaults. The zero Set is not usable; build one with
-// Resolve.
+// given values over defaults. Build one with Resolve. The zero Set lists
+// no keys; its typed views give ALB's behaviour with every attribute at its
+// default, except that durations are 0 (off).
 type Set struct {
 	scope  Scope
 	https  bool
