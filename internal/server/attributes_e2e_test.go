@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +158,13 @@ func TestAttributeResponseHeaders(t *testing.T) {
 	lines := e.accessLines()
 	if len(lines) != 3 {
 		t.Fatalf("%d access lines", len(lines))
+	}
+	added := len("Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n") + len("X-Frame-Options: DENY\r\n") + len("Access-Control-Allow-Origin: https://app.example.com\r\n")
+	want := len("HTTP/1.1 200 OK\r\n") + len("Server: awselb/2.0\r\n") + len("Content-Length: 5\r\n") + added + len("\r\n") + len("fixed")
+	for _, l := range lines {
+		if f := accessFields(t, l); strings.HasSuffix(f["request_url"], "/fixed") && f["sent_bytes"] != strconv.Itoa(want) {
+			t.Errorf("fixed response: sent_bytes %s; want %d (the added headers counted)", f["sent_bytes"], want)
+		}
 	}
 }
 
