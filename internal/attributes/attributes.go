@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"edge/internal/suggest"
 )
@@ -158,11 +159,11 @@ func Validate(scope Scope, key, value string) error {
 	if !ok {
 		near := nearest(scope, key)
 		return &Error{Code: ValidationError, Scope: scope, Key: key, Value: value, Kind: ErrUnknownKey, Nearest: near,
-			Message: fmt.Sprintf("%s attribute key '%s' is not recognized (did you mean '%s'?)", capital(scope.String()), key, near)}
+			Message: fmt.Sprintf("%s attribute key %s is not recognized (did you mean '%s'?)", capital(scope.String()), show(key), near)}
 	}
 	if !k.check(value) {
 		return &Error{Code: ValidationError, Scope: scope, Key: key, Value: value, Kind: ErrInvalidValue, Valid: k.Valid,
-			Message: fmt.Sprintf("'%s' is not a valid value for %s attribute '%s': it must be %s", value, scope, key, k.Valid)}
+			Message: fmt.Sprintf("%s is not a valid value for %s attribute '%s': it must be %s", show(value), scope, key, k.Valid)}
 	}
 	return nil
 }
@@ -195,6 +196,28 @@ func nearest(scope Scope, key string) string {
 		}
 	}
 	return suggest.Nearest(key, best)
+}
+
+// show quotes a user's key or value for a message on one line: control
+// characters escaped, at most 80 characters.
+func show(v string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	n := 0
+	for _, r := range v {
+		if n == 80 {
+			b.WriteString("...")
+			break
+		}
+		n++
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('\'')
+	return b.String()
 }
 
 func capital(s string) string { return strings.ToUpper(s[:1]) + s[1:] }

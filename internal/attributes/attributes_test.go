@@ -233,3 +233,16 @@ func TestDocsListEveryKey(t *testing.T) {
 		}
 	}
 }
+
+// A value with a line break or a very long value stays one short line in
+// messages.
+func TestMessageQuoting(t *testing.T) {
+	err := Validate(Listener, "routing.http.response.x_frame_options.header_value", "DENY\r\nX-Injected: 1")
+	if !strings.Contains(err.Error(), `'DENY\x0d\x0aX-Injected: 1'`) {
+		t.Errorf("message %q; want the control characters escaped", err)
+	}
+	err = Validate(Listener, "routing.http.response.x_frame_options.header_value", strings.Repeat("a", 2000))
+	if len(err.Error()) > 400 || !strings.Contains(err.Error(), "...'") {
+		t.Errorf("a 2000-character value gives a %d-byte message", len(err.Error()))
+	}
+}
