@@ -176,8 +176,9 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-// FuzzValidate: no key or value panics, and every accepted header value
-// is safe to put in an HTTP header (no CR, LF, NUL or quote).
+// FuzzValidate: no key or value panics, every accepted header value is
+// safe to put in an HTTP header (no CR, LF, NUL or quote), and every
+// message is one line.
 func FuzzValidate(f *testing.F) {
 	f.Add("routing.http.response.strict_transport_security.header_value", "max-age=1")
 	f.Add("idle_timeout.timeout_seconds", "99999999999999999999")
@@ -185,8 +186,12 @@ func FuzzValidate(f *testing.F) {
 	f.Add("routing.http.request.x_amzn_tls_version.header_name", "X\r\nY")
 	f.Fuzz(func(t *testing.T, key, value string) {
 		for _, scope := range []Scope{LoadBalancer, Listener, TargetGroup} {
-			if Validate(scope, key, value) == nil && strings.Contains(key, "header_") && strings.ContainsAny(value, "\r\n\x00\"") {
+			err := Validate(scope, key, value)
+			if err == nil && strings.Contains(key, "header_") && strings.ContainsAny(value, "\r\n\x00\"") {
 				t.Fatalf("%s=%q accepted", key, value)
+			}
+			if err != nil && strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("message %q spans lines", err)
 			}
 			_, _ = Resolve(scope, "HTTPS", map[string]string{key: value})
 		}
