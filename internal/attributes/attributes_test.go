@@ -66,6 +66,7 @@ func TestValidate(t *testing.T) {
 		{LoadBalancer, "idle_timeout.seconds", "60", ErrUnknownKey},
 		{LoadBalancer, "routing.http.response.server.enabled", "false", ErrUnknownKey}, // a listener key
 		{Listener, "routing.http.response.server.enabled", "false", nil},
+		{Listener, "routing.http.response.server.enabled", "", nil}, // header modification: empty restores the default
 		{Listener, "routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name", "X-Client-Serial", nil},
 		{Listener, "routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name", "", nil},
 		{Listener, "routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name", "X Client", ErrInvalidValue},

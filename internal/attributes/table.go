@@ -90,7 +90,7 @@ var table = []Key{
 		Doc: "Access-Control-Max-Age on every response"},
 	{Name: "routing.http.response.content_security_policy.header_value", Scope: Listener, Support: Emulated, Valid: headerValueRule, check: headerValue,
 		Doc: "Content-Security-Policy on every response"},
-	{Name: "routing.http.response.server.enabled", Scope: Listener, Default: "true", Support: Emulated, Valid: boolRule, check: isBool,
+	{Name: "routing.http.response.server.enabled", Scope: Listener, Default: "true", Support: Emulated, Valid: "true or false (empty restores the default)", check: func(v string) bool { return v == "" || isBool(v) },
 		Doc: "false: responses edge generates (fixed responses, redirects, error pages) carry no Server: awselb/2.0"},
 	{Name: "routing.http.response.strict_transport_security.header_value", Scope: Listener, Support: Emulated, Valid: headerValueRule, check: headerValue,
 		Doc: "Strict-Transport-Security on every response"},
