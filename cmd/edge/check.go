@@ -18,11 +18,15 @@ var checkCmd = &command{
 	long: `Validates the configuration in FILE and reads every certificate, key, bundle
 and CRL it names, as edge serve would, without binding a port or creating a
 file. It prints a summary (trust stores with their revocation ids and entry
-counts, listeners with their certificates) and exits 0, or prints one line
-per problem, "file:line: what is wrong", and exits 1.`,
-	examples: []string{"edge check -c edge.yaml"},
+counts, listeners with their certificates, attributes that differ from
+ELBv2's defaults) and exits 0, or prints one line per problem, "file:line:
+what is wrong", and exits 1. --attributes lists every load balancer,
+listener and target group attribute with its effective value, as the
+Describe*Attributes operations return them.`,
+	examples: []string{"edge check -c edge.yaml", "edge check --attributes -c edge.yaml"},
 	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
 		file := configFlag(fs)
+		all := fs.Bool("attributes", false, "list every attribute key with its effective value")
 		return func(ctx context.Context, args []string) error {
 			if *file == "" {
 				return usagef("-c FILE is required")
@@ -30,7 +34,7 @@ per problem, "file:line: what is wrong", and exits 1.`,
 			if err := noArgs(args); err != nil {
 				return err
 			}
-			return check(*file, cio.stdout, cio.stderr)
+			return check(*file, *all, cio.stdout, cio.stderr)
 		}
 	},
 }
@@ -39,7 +43,7 @@ per problem, "file:line: what is wrong", and exits 1.`,
 // stop the checks of values; values that pass let the build read every
 // file; then log paths and listener certificates are checked for what
 // would fail at run time.
-func check(file string, stdout, stderr io.Writer) error {
+func check(file string, allAttributes bool, stdout, stderr io.Writer) error {
 	cfg, ps := config.LoadAll(file)
 	if cfg == nil {
 		printProblems(stderr, ps)
@@ -63,7 +67,7 @@ func check(file string, stdout, stderr io.Writer) error {
 		return errReported
 	}
 	fmt.Fprintf(stdout, "%s: valid\n", file)
-	snap.WriteSummary(stdout)
+	snap.WriteSummary(stdout, allAttributes)
 	for _, n := range notes {
 		fmt.Fprintf(stdout, "note: %s\n", n)
 	}

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"edge/internal/attributes"
 	"edge/internal/pki"
 	"edge/internal/testutil"
 )
@@ -115,6 +116,64 @@ func TestCheckValid(t *testing.T) {
 	}
 }
 
+// edge check lists every attribute with its effective value, as
+// Describe{LoadBalancer,Listener,TargetGroup}Attributes would, and notes
+// the values edge accepts without acting on them.
+func TestCheckAttributes(t *testing.T) {
+	dir := t.TempDir()
+	checkFixture(t, dir)
+	edit(t, dir, "name: my-alb\n", "name: my-alb\nattributes:\n  idle_timeout.timeout_seconds: 30\n  routing.http.desync_mitigation_mode: strictest\n"+
+		"target_groups:\n  - {name: app, targets: [\"127.0.0.1:9000\"], attributes: {stickiness.enabled: true}}\n")
+	edit(t, dir, "    default_actions:", "    attributes:\n      routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name: X-Client-Serial\n"+
+		"      routing.http.response.server.enabled: false\n    default_actions:")
+	out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+	}
+	// By default only what differs from ELBv2's defaults.
+	for _, want := range []string{
+		"\n  attributes set (2 of ",
+		"\n    idle_timeout.timeout_seconds=30\n",
+		"\n    routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name=X-Client-Serial\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "waf.fail_open.enabled") {
+		t.Errorf("summary lists default attributes without --attributes:\n%s", out)
+	}
+	out, errOut, code = runEdge(t, dir, "check", "--attributes", "-c", "edge.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{
+		"\n  attributes (DescribeLoadBalancerAttributes):\n    access_logs.s3.bucket=\n    access_logs.s3.enabled=false\n",
+		"\n    idle_timeout.timeout_seconds=30\n",
+		"\n    routing.http.xff_header_processing.mode=append\n",
+		"\n    routing.http.desync_mitigation_mode=strictest (not emulated)\n",
+		"\n    waf.fail_open.enabled=false (not emulated)\n",
+		"\ntarget group app: HTTP, targets 127.0.0.1:9000\n  attributes (DescribeTargetGroupAttributes):\n",
+		"\n    stickiness.enabled=true (not emulated)\n",
+		"\n  attributes (DescribeListenerAttributes):\n",
+		"\n    routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name=X-Client-Serial\n",
+		"\n    routing.http.request.x_amzn_mtls_clientcert_leaf.header_name= (sends X-Amzn-Mtls-Clientcert-Leaf)\n",
+		"\n    routing.http.response.server.enabled=false\n",
+		"\n    routing.http.response.strict_transport_security.header_value=\n",
+		"\nnote: attributes: routing.http.desync_mitigation_mode=strictest is accepted, but edge does not act on it (edge does no desync classification",
+		"\nnote: target_groups[0].attributes: stickiness.enabled=true is accepted, but edge does not act on it (edge has no sticky sessions)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	// Every key of each scope, once.
+	lb, l, tg := len(attributes.Defaults(attributes.LoadBalancer)), len(attributes.Defaults(attributes.Listener)), len(attributes.Defaults(attributes.TargetGroup))
+	if n := strings.Count(out, "\n    "); n != lb+l+tg {
+		t.Errorf("%d attribute lines; want %d load balancer + %d listener + %d target group keys:\n%s", n, lb, l, tg, out)
+	}
+}
+
 func TestCheckBrokenInputs(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -140,6 +199,12 @@ func TestCheckBrokenInputs(t *testing.T) {
 		{"unknown key", func(t *testing.T, dir string) {
 			edit(t, dir, "    ssl_policy:", "    security_policy:")
 		}, []string{`^edge\.yaml:9: unknown key "security_policy" in listeners\[0\]`}},
+		{"misspelt attribute key", func(t *testing.T, dir string) {
+			edit(t, dir, "    default_actions:", "    attributes:\n      routing.http.response.server.enable: false\n    default_actions:")
+		}, []string{`^edge\.yaml:17: listeners\[0\]\.attributes\.routing\.http\.response\.server\.enable: ValidationError: Listener attribute key 'routing\.http\.response\.server\.enable' is not recognized \(did you mean 'routing\.http\.response\.server\.enabled'\?\)$`}},
+		{"attribute value out of range", func(t *testing.T, dir string) {
+			edit(t, dir, "name: my-alb\n", "name: my-alb\nattributes:\n  client_keep_alive.seconds: 30\n")
+		}, []string{`^edge\.yaml:3: attributes\.client_keep_alive\.seconds: ValidationError: '30' is not a valid value for load balancer attribute 'client_keep_alive\.seconds': it must be an integer from 60 to 604800$`}},
 		{"missing file", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "bundle.pem"))
 		}, []string{`bundle\.pem: cannot read the CA bundle: no such file or directory \(trust_stores\[0\]\.ca_certificates_bundle at edge\.yaml:6\)`}},

@@ -5,6 +5,15 @@
 // files a configuration references and checks the rest.
 package config
 
+import (
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"edge/internal/attributes"
+)
+
 // Config is one edge configuration file.
 type Config struct {
 	// Name is the load balancer name (1-32 characters, letters, digits
@@ -28,8 +37,16 @@ type Config struct {
 	Region    string `yaml:"region"`
 	AccountID string `yaml:"account_id"`
 	// IdleTimeoutSeconds is ALB's idle_timeout.timeout_seconds: a target
-	// that sends no response within it gets a 504. Default: 60.
+	// that sends no response within it gets a 504. Default: 60. The older
+	// spelling of attributes idle_timeout.timeout_seconds; after Validate
+	// it holds the effective value of either.
 	IdleTimeoutSeconds int `yaml:"idle_timeout_seconds"`
+	// Attributes are the load balancer's attributes, keyed as
+	// ModifyLoadBalancerAttributes names them (package attributes).
+	Attributes Attributes `yaml:"attributes"`
+	// AttributeSet is the effective load balancer attributes, set by
+	// Validate.
+	AttributeSet attributes.Set `yaml:"-"`
 	// Logs chooses where the ALB-format logs go.
 	Logs Logs `yaml:"logs"`
 	// TrustStores are referenced by name from listeners.
@@ -64,6 +81,41 @@ type Logs struct {
 	// RotationSeconds is how long one dir: file collects lines before the
 	// next starts. Default: 300, ALB's 5 minutes.
 	RotationSeconds int `yaml:"rotation_seconds"`
+	// S3Root is the local directory that stands for S3 in the
+	// access_logs.s3.* and connection_logs.s3.* attributes: bucket B with
+	// prefix P is dir:S3Root/B/P. Default: "s3" beside the configuration.
+	S3Root string `yaml:"s3_root"`
+}
+
+// Attributes are ELBv2 attributes by key. In YAML each value may be a
+// string, a number or a boolean; it is kept as the API's string (a YAML
+// boolean in lower case, an empty value as "").
+type Attributes map[string]string
+
+// UnmarshalYAML takes a mapping of scalars (checked with lines beforehand).
+func (a *Attributes) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: attributes must be a mapping", n.Line)
+	}
+	m := make(Attributes, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind == yaml.AliasNode {
+			v = v.Alias
+		}
+		switch {
+		case v.Kind != yaml.ScalarNode:
+			return fmt.Errorf("line %d: attribute %s needs a scalar value", v.Line, k.Value)
+		case v.Tag == "!!null":
+			m[k.Value] = ""
+		case v.Tag == "!!bool":
+			m[k.Value] = strings.ToLower(v.Value)
+		default:
+			m[k.Value] = v.Value
+		}
+	}
+	*a = m
+	return nil
 }
 
 // TrustStore is an ALB trust store: a CA bundle and optional CRLs.
@@ -93,6 +145,12 @@ type TargetGroup struct {
 	Protocol string `yaml:"protocol"`
 	// Targets are host:port addresses.
 	Targets []string `yaml:"targets"`
+	// Attributes are target group attributes (ModifyTargetGroupAttributes
+	// keys); edge validates and lists them, see docs/attributes.md for
+	// which it acts on.
+	Attributes Attributes `yaml:"attributes"`
+	// AttributeSet is the effective set, filled by Validate.
+	AttributeSet attributes.Set `yaml:"-"`
 }
 
 // Listener is one HTTPS or HTTP listener.
@@ -117,6 +175,11 @@ type Listener struct {
 	Rules []Rule `yaml:"rules"`
 	// DefaultActions is the default rule's action list (exactly one).
 	DefaultActions []Action `yaml:"default_actions"`
+	// Attributes are listener attributes (ModifyListenerAttributes keys):
+	// header renames (HTTPS only), response headers, the Server header.
+	Attributes Attributes `yaml:"attributes"`
+	// AttributeSet is the effective set, filled by Validate.
+	AttributeSet attributes.Set `yaml:"-"`
 }
 
 // Certificate is a server certificate as ACM imports it.

@@ -282,6 +282,24 @@ func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) (
 			c.lines[p] = k.Line
 			unknown += c.walk(v, ft, p, ps)
 		}
+	case reflect.Map:
+		// Attributes: any keys (checked against the attribute table by
+		// Validate), scalar values.
+		if n.Kind != yaml.MappingNode {
+			bad("a mapping of keys")
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := path + "." + k.Value
+			c.lines[p] = k.Line
+			if v.Kind == yaml.AliasNode {
+				v = v.Alias
+			}
+			if v.Kind != yaml.ScalarNode {
+				*ps = append(*ps, Problem{File: c.File, Line: v.Line, Msg: fmt.Sprintf("%s: expected a string, number or boolean, got %s", p, describe(v))})
+			}
+		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			bad("a list")

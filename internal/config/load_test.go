@@ -120,6 +120,7 @@ func TestParseProblems(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
+	f.Add([]byte(withAttributes))
 	f.Add([]byte("listeners: [{port: 1, default_actions: [{type: fixed-response}]}]"))
 	f.Add([]byte("a: &x [*x]"))
 	f.Add([]byte("listeners:\n  - port: 0\n    mutual_authentication: {mode: verify}\n"))

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+
+	"edge/internal/attributes"
 )
 
 // ALB rule quotas and formats (listener-rules, rule-condition-types).
@@ -45,6 +47,7 @@ func (c *Config) validateTargetGroups(add func(string, string, ...any)) map[stri
 		default:
 			add(p+".protocol", "%q is not a target group protocol (want HTTP or HTTPS)", tg.Protocol)
 		}
+		tg.AttributeSet = c.resolveAttributes(attributes.TargetGroup, "", p+".attributes", tg.Attributes, add)
 		for j, t := range tg.Targets {
 			if _, err := netip.ParseAddrPort(t); err != nil {
 				host, port, ok := strings.Cut(t, ":")

@@ -1,11 +1,14 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
 	"strconv"
+	"time"
 
+	"edge/internal/attributes"
 	"edge/internal/suggest"
 )
 
@@ -77,10 +80,15 @@ func (c *Config) Validate() Problems {
 	} else if !regexp.MustCompile(`^\d{12}$`).MatchString(c.AccountID) {
 		add("account_id", "%q is not a 12-digit AWS account id", c.AccountID)
 	}
+	legacyIdle := c.IdleTimeoutSeconds
 	if c.IdleTimeoutSeconds == 0 {
 		c.IdleTimeoutSeconds = 60
 	} else if c.IdleTimeoutSeconds < 1 || c.IdleTimeoutSeconds > 4000 {
 		add("idle_timeout_seconds", "%d is outside ALB's range 1-4000", c.IdleTimeoutSeconds)
+	}
+	c.loadBalancerAttributes(legacyIdle, add)
+	if c.Logs.S3Root == "" {
+		c.Logs.S3Root = "s3"
 	}
 	groups := c.validateTargetGroups(add)
 
@@ -144,6 +152,7 @@ func (c *Config) Validate() Problems {
 			}
 			bound[key] = p
 		}
+		l.AttributeSet = c.resolveAttributes(attributes.Listener, l.Protocol, p+".attributes", l.Attributes, add)
 		if l.Protocol == "HTTP" {
 			if l.SSLPolicy != "" {
 				add(p+".ssl_policy", "an HTTP listener has no security policy")
@@ -215,6 +224,55 @@ func (c *Config) validateMTLS(ma *MutualAuthentication, p string, stores map[str
 	default:
 		add(p+".advertise_trust_store_ca_names", "%q is not on or off (quote it: \"on\")", ma.AdvertiseTrustStoreCaNames)
 	}
+}
+
+// loadBalancerAttributes resolves the top-level attributes. The older key
+// idle_timeout_seconds (legacyIdle, 0 when absent) is the same setting as
+// idle_timeout.timeout_seconds: either may be given, both only with one
+// value. IdleTimeoutSeconds ends up holding the effective value.
+func (c *Config) loadBalancerAttributes(legacyIdle int, add func(string, string, ...any)) {
+	const key = "idle_timeout.timeout_seconds"
+	given := c.Attributes
+	if legacyIdle != 0 {
+		if v := given[key]; v != "" {
+			if n, err := strconv.Atoi(v); err == nil && n != legacyIdle {
+				add("idle_timeout_seconds", "%d disagrees with attributes %s %s (%s:%d); idle_timeout_seconds is the older spelling of that attribute: keep one",
+					legacyIdle, key, v, c.File, c.Line("attributes."+key))
+			}
+		} else if legacyIdle >= 1 && legacyIdle <= 4000 {
+			given = make(Attributes, len(c.Attributes)+1)
+			for k, v := range c.Attributes {
+				given[k] = v
+			}
+			given[key] = strconv.Itoa(legacyIdle)
+		}
+	}
+	c.AttributeSet = c.resolveAttributes(attributes.LoadBalancer, "", "attributes", given, add)
+	if d := c.AttributeSet.LoadBalancer().IdleTimeout; d > 0 {
+		c.IdleTimeoutSeconds = int(d / time.Second)
+	}
+}
+
+// resolveAttributes checks one resource's attributes against the table and
+// returns the effective set; each problem points at its key's line.
+func (c *Config) resolveAttributes(scope attributes.Scope, protocol, path string, given Attributes, add func(string, string, ...any)) attributes.Set {
+	set, err := attributes.Resolve(scope, protocol, given)
+	if err == nil {
+		return set
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var ae *attributes.Error
+		if errors.As(e, &ae) {
+			add(path+"."+ae.Key, "%s", ae.Error())
+		} else {
+			add(path, "%v", e)
+		}
+	}
+	return set
 }
 
 func validHost(h string) bool {

@@ -22,39 +22,44 @@ const (
 	mtlsPrefix             = "X-Amzn-Mtls-"
 )
 
-// setHeaders prepares the headers a target receives. Strip before add:
-// every client-sent X-Amzn-Mtls-* header goes first, in every mode, so a
-// client can never forge its certificate identity (httputil has already
-// removed hop-by-hop and X-Forwarded-* headers from out).
-func setHeaders(out http.Header, in *http.Request, ri *reqinfo.Request) {
+// setHeaders prepares the headers a target receives, as the listener's
+// Forwarding says. Strip before add: every client-sent X-Amzn-Mtls-*
+// header (and any header under a renamed mTLS/TLS name) goes first, in
+// every mode, so a client can never forge its certificate identity
+// (httputil has already removed hop-by-hop and X-Forwarded-* headers from
+// out).
+func setHeaders(out http.Header, in *http.Request, ri *reqinfo.Request, fw *Forwarding) {
 	for k := range out {
 		if strings.HasPrefix(k, mtlsPrefix) || strings.HasPrefix(http.CanonicalHeaderKey(k), mtlsPrefix) {
 			delete(out, k)
 		}
 	}
+	for _, k := range fw.strip {
+		delete(out, k)
+	}
+	if fw.dropInvalid {
+		dropInvalidFields(out)
+	}
 	res := ri.Conn
+	n := &fw.names
 	switch ri.Mode {
 	case tlsterm.ModeVerify:
 		if leaf := res.Leaf(); leaf != nil {
-			out[HeaderClientCertSerial] = []string{certfmt.Serial(leaf)}
-			out[HeaderClientCertIssuer] = []string{certfmt.HeaderSafe(certfmt.DN(leaf.RawIssuer))}
-			out[HeaderClientCertSubj] = []string{certfmt.HeaderSafe(certfmt.DN(leaf.RawSubject))}
-			out[HeaderClientCertValid] = []string{certfmt.Validity(leaf)}
-			out[HeaderClientCertLeaf] = []string{certfmt.URLEncodePEM(leaf)}
+			out[n.ClientCertSerialNumber] = []string{certfmt.Serial(leaf)}
+			out[n.ClientCertIssuer] = []string{certfmt.HeaderSafe(certfmt.DN(leaf.RawIssuer))}
+			out[n.ClientCertSubject] = []string{certfmt.HeaderSafe(certfmt.DN(leaf.RawSubject))}
+			out[n.ClientCertValidity] = []string{certfmt.Validity(leaf)}
+			out[n.ClientCertLeaf] = []string{certfmt.URLEncodePEM(leaf)}
 		}
 	case tlsterm.ModePassthrough:
 		// The chain as presented, leaf first; none when the client sent
 		// no certificate.
 		if certs := res.State.PeerCertificates; len(certs) > 0 {
-			out[HeaderClientCert] = []string{certfmt.URLEncodePEM(certs...)}
+			out[n.ClientCert] = []string{certfmt.URLEncodePEM(certs...)}
 		}
 	}
-	// X-Forwarded-For: ALB appends the client's address to what it sent.
-	ip := res.Remote.Addr().Unmap().String()
-	if prior := in.Header.Values("X-Forwarded-For"); len(prior) > 0 {
-		ip = strings.Join(prior, ", ") + ", " + ip
-	}
-	out["X-Forwarded-For"] = []string{ip}
+	fw.setTLSHeaders(out, res)
+	fw.forwardedFor(out, in, res.Remote)
 	proto := "http"
 	if res.TLS {
 		proto = "https"

@@ -59,6 +59,7 @@ type targetKey struct{}
 
 type target struct {
 	scheme, host string
+	fw           *Forwarding
 }
 
 // New returns a Proxy whose targets must answer within idleTimeout.
@@ -77,8 +78,9 @@ func New(idleTimeout time.Duration) *Proxy {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			t := pr.In.Context().Value(targetKey{}).(target)
 			pr.Out.URL.Scheme, pr.Out.URL.Host = t.scheme, t.host
-			pr.Out.Host = pr.In.Host // targets see the client's Host, as behind ALB
-			setHeaders(pr.Out.Header, pr.In, reqinfo.From(pr.In.Context()))
+			ri := reqinfo.From(pr.In.Context())
+			pr.Out.Host = targetHost(pr.In.Host, ri.ListenerPort, t.fw.preserveHost)
+			setHeaders(pr.Out.Header, pr.In, ri, t.fw)
 		},
 		Transport:    timedTransport{tr},
 		BufferPool:   bufferPool{},
@@ -141,6 +143,8 @@ type Forward struct {
 	p      *Proxy
 	groups []Weighted
 	total  int
+	// Forwarding is the listener's rewriting; nil is ALB's defaults.
+	Forwarding *Forwarding
 }
 
 // NewForward builds the action; with one group its weight is ignored.
@@ -181,6 +185,10 @@ func (f *Forward) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ri.Target = addr
 	// The request sent onwards finds ri in its context (Rewrite,
 	// timedTransport).
-	ctx := reqinfo.With(context.WithValue(r.Context(), targetKey{}, target{scheme: g.Scheme, host: addr}), ri)
+	fw := f.Forwarding
+	if fw == nil {
+		fw = defaultForwarding
+	}
+	ctx := reqinfo.With(context.WithValue(r.Context(), targetKey{}, target{scheme: g.Scheme, host: addr, fw: fw}), ri)
 	f.p.rp.ServeHTTP(w, r.WithContext(ctx))
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"edge/internal/logfmt"
+	"edge/internal/proxy"
 	"edge/internal/reqinfo"
 	"edge/internal/tlsterm"
 )
@@ -50,7 +51,13 @@ func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Ha
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = &st.body
 	}
-	st.cw.ResponseWriter, st.cw.ri = w, &st.ri
+	st.cw.ResponseWriter, st.cw.ri, st.cw.fw = w, &st.ri, l.Forwarding
+	if ka := snap.keepAlive; ka > 0 && !res.Start.IsZero() && st.ri.Received.Sub(res.Start) > ka {
+		// client_keep_alive.seconds: ALB answers one more request and
+		// closes (HTTP/1.1: Connection: close; h2: net/http turns the
+		// header into GOAWAY).
+		w.Header()["Connection"] = connectionClose
+	}
 	// Handlers find st.ri through the writer (reqinfo.Of): a request
 	// copy with a new context would cost an allocation per request.
 	next.ServeHTTP(&st.cw, r)
@@ -205,14 +212,23 @@ func (b *countingBody) Read(p []byte) (int, error) {
 type countingWriter struct {
 	http.ResponseWriter
 	ri          *reqinfo.Request
+	fw          *proxy.Forwarding // the listener's response attributes
 	status      int
 	wroteAt     time.Time
 	headerBytes int64
 	n           int64
 }
 
+var connectionClose = []string{"close"}
+
 func (w *countingWriter) WriteHeader(code int) {
 	if w.status == 0 || w.status < 200 && code >= 200 {
+		if code >= 200 && w.fw.RewritesResponses() {
+			delta := w.fw.RewriteResponse(w.Header(), w.ri.TargetStatus == 0)
+			if w.ri.HeaderBytes > 0 {
+				w.ri.HeaderBytes += delta
+			}
+		}
 		w.status = code
 		if !w.ri.Responded.IsZero() { // only a target's response has a response_processing_time
 			w.wroteAt = time.Now()

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"edge/internal/attributes"
 	"edge/internal/config"
 	"edge/internal/logfmt"
 	"edge/internal/pki"
@@ -86,6 +87,14 @@ type Snapshot struct {
 	// of their DER: every copy of a tls.Certificate (certmagic hands out
 	// copies) shares it, and a pointer hashes faster than the DER.
 	arns map[*byte]string
+
+	// Attributes are the load balancer's effective attributes; LB their
+	// typed values.
+	Attributes attributes.Set
+	LB         attributes.LoadBalancerValues
+	// keepAlive is client_keep_alive.seconds: a request on a connection
+	// older than it gets Connection: close.
+	keepAlive time.Duration
 }
 
 // keepVersions carries load times over from old for unchanged content.
@@ -124,6 +133,11 @@ type Listener struct {
 	Rules int
 	// DevCertificate is true when the dev CA issued the certificate.
 	DevCertificate bool
+	// Attributes are the listener's effective attributes; Forwarding the
+	// request and response rewriting they and the load balancer's ask
+	// for.
+	Attributes attributes.Set
+	Forwarding *proxy.Forwarding
 
 	key string // set by Build, before the snapshot is shared
 }
@@ -193,7 +207,10 @@ func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
 		StoreVersions: map[string]StoreVersion{},
 		opts:          opts,
 		arns:          map[*byte]string{},
+		Attributes:    cfg.AttributeSet,
+		LB:            cfg.AttributeSet.LoadBalancer(),
 	}}
+	b.snap.keepAlive = b.snap.LB.ClientKeepAlive
 	if opts.DevPKIDir == "" {
 		b.opts.DevPKIDir = cfg.Path(".edge")
 	}
@@ -218,6 +235,7 @@ func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
 	for i := range cfg.Listeners {
 		b.listener(i, &cfg.Listeners[i])
 	}
+	b.attributeNotes()
 	if len(b.ps) > 0 {
 		b.snap.Close()
 		return nil, b.ps
@@ -225,14 +243,20 @@ func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
 	return b.snap, nil
 }
 
+// logs chooses each log's destination: logs.connection / logs.access, or
+// the connection_logs.s3.* / access_logs.s3.* attributes, which stand for
+// dir:<logs.s3_root>/<bucket>/<prefix>. Both may be given only when they
+// name the same place.
 func (b *builder) logs() {
 	for _, l := range []struct {
 		path string
 		v    *string
+		s3   attributes.S3Logs
+		attr string
 		dst  *logfmt.Destination
 	}{
-		{"logs.connection", b.cfg.Logs.Connection, &b.snap.ConnLog},
-		{"logs.access", b.cfg.Logs.Access, &b.snap.AccessLog},
+		{"logs.connection", b.cfg.Logs.Connection, b.snap.LB.ConnectionLogs, "connection_logs.s3", &b.snap.ConnLog},
+		{"logs.access", b.cfg.Logs.Access, b.snap.LB.AccessLogs, "access_logs.s3", &b.snap.AccessLog},
 	} {
 		s := "stdout"
 		if l.v != nil {
@@ -246,11 +270,38 @@ func (b *builder) logs() {
 		if d.Kind == "file" || d.Kind == "dir" {
 			d.Path = b.cfg.Path(d.Path)
 		}
+		if l.s3.Enabled {
+			s3 := logfmt.Destination{Kind: "dir", Path: filepath.Join(b.cfg.Path(b.cfg.Logs.S3Root), l.s3.Bucket, filepath.FromSlash(l.s3.Prefix))}
+			if l.v != nil && d != s3 {
+				b.at(l.path, "%s disagrees with the %s attributes (%s:%d), which write to %s: keep one", s, l.attr, b.cfg.File, b.cfg.Line("attributes."+l.attr+".enabled"), s3)
+				continue
+			}
+			d = s3
+		}
 		d.Layout = logfmt.DirLayout{
 			Account: b.cfg.AccountID, Region: b.cfg.Region, ELB: ELBID(b.cfg.Name), NodeIP: nodeIP(b.cfg),
 			Connection: l.path == "logs.connection", Interval: time.Duration(b.cfg.Logs.RotationSeconds) * time.Second,
 		}
 		*l.dst = d
+	}
+}
+
+// attributeNotes tells the user about attribute values edge accepts (so a
+// configuration written for ALB loads) but does not act on.
+func (b *builder) attributeNotes() {
+	note := func(path string, set attributes.Set) {
+		for _, a := range set.List() {
+			if k, _ := attributes.Lookup(set.Scope(), a.Key); k.Support == attributes.Stored && set.IsSet(a.Key) && a.Value != k.Default {
+				b.snap.Notes = append(b.snap.Notes, fmt.Sprintf("%s: %s=%s is accepted, but edge does not act on it (%s)", path, a.Key, a.Value, k.Doc))
+			}
+		}
+	}
+	note("attributes", b.cfg.AttributeSet)
+	for i, tg := range b.cfg.TargetGroups {
+		note(fmt.Sprintf("target_groups[%d].attributes", i), tg.AttributeSet)
+	}
+	for i, l := range b.cfg.Listeners {
+		note(fmt.Sprintf("listeners[%d].attributes", i), l.AttributeSet)
 	}
 }
 
@@ -341,7 +392,8 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 
 func (b *builder) listener(i int, lc *config.Listener) {
 	p := fmt.Sprintf("listeners[%d]", i)
-	l := &Listener{Index: i, Address: lc.Address, Port: *lc.Port, Protocol: lc.Protocol}
+	l := &Listener{Index: i, Address: lc.Address, Port: *lc.Port, Protocol: lc.Protocol, Attributes: lc.AttributeSet}
+	l.Forwarding = proxy.NewForwarding(b.snap.LB, lc.AttributeSet.Listener())
 	l.Key()
 	b.routes(l, lc, p)
 	b.snap.Listeners = append(b.snap.Listeners, l)
@@ -390,7 +442,7 @@ func (b *builder) routes(l *Listener, lc *config.Listener, p string) {
 	var rules []route.Rule
 	for j, rc := range lc.Rules {
 		rp := fmt.Sprintf("%s.rules[%d]", p, j)
-		h, _ := b.action(rc.Actions[0], rp+".actions[0]")
+		h, _ := b.action(rc.Actions[0], rp+".actions[0]", l.Forwarding)
 		var conds []route.Condition
 		for k, c := range rc.Conditions {
 			cond, err := condition(c)
@@ -402,14 +454,15 @@ func (b *builder) routes(l *Listener, lc *config.Listener, p string) {
 		}
 		rules = append(rules, route.Rule{Priority: rc.Priority, Conditions: conds, Kind: rc.Actions[0].Type, Action: h})
 	}
-	def, desc := b.action(lc.DefaultActions[0], p+".default_actions[0]")
+	def, desc := b.action(lc.DefaultActions[0], p+".default_actions[0]", l.Forwarding)
 	l.Handler = route.NewRouter(rules, lc.DefaultActions[0].Type, def)
 	l.DefaultAction = desc
 	l.Rules = len(rules)
 }
 
-// action builds one validated action and describes it for summaries.
-func (b *builder) action(a config.Action, p string) (http.Handler, string) {
+// action builds one validated action and describes it for summaries; fw
+// is its listener's rewriting.
+func (b *builder) action(a config.Action, p string, fw *proxy.Forwarding) (http.Handler, string) {
 	switch a.Type {
 	case "fixed-response":
 		fr := a.FixedResponseConfig
@@ -441,7 +494,9 @@ func (b *builder) action(a config.Action, p string) (http.Handler, string) {
 			ws = append(ws, proxy.Weighted{Group: b.snap.TargetGroups[w.Name], Weight: w.Weight})
 			names = append(names, fmt.Sprintf("%s (weight %d)", w.Name, w.Weight))
 		}
-		return b.snap.Proxy.NewForward(ws), "forward to " + strings.Join(names, ", ")
+		f := b.snap.Proxy.NewForward(ws)
+		f.Forwarding = fw
+		return f, "forward to " + strings.Join(names, ", ")
 	}
 	return http.NotFoundHandler(), a.Type // unreachable: validated
 }

@@ -58,6 +58,8 @@ type listenerYAML struct {
 	rules string
 	// defaultAction replaces the fixed-response default action (flow style).
 	defaultAction string
+	// attrs is the listener's attributes mapping in flow style, or "".
+	attrs string
 }
 
 // startEdge writes a configuration around the seed trust store and the
@@ -110,6 +112,9 @@ func startEdge(t testing.TB, seed *testutil.Seed, l listenerYAML) *edge {
 	}
 	if l.rules != "" {
 		fmt.Fprintf(&b, "    rules: %s\n", l.rules)
+	}
+	if l.attrs != "" {
+		fmt.Fprintf(&b, "    attributes: %s\n", l.attrs)
 	}
 	if l.defaultAction != "" {
 		fmt.Fprintf(&b, "    default_actions: [%s]\n", l.defaultAction)

@@ -6,15 +6,24 @@ import (
 	"strings"
 	"time"
 
+	"edge/internal/attributes"
 	"edge/internal/certfmt"
 	"edge/internal/tlsterm"
 )
 
 // WriteSummary describes the snapshot for `edge check`: the load balancer,
-// each trust store in DescribeTrustStores terms, and each listener.
-func (s *Snapshot) WriteSummary(w io.Writer) {
+// each trust store in DescribeTrustStores terms, and each listener. With
+// allAttributes every attribute key is listed with its effective value, as
+// the Describe*Attributes operations return them; otherwise only the keys
+// whose value differs from ELBv2's default.
+func (s *Snapshot) WriteSummary(w io.Writer, allAttributes bool) {
 	fmt.Fprintf(w, "load balancer %s (elb %s)\n", s.Config.Name, s.ELB)
 	fmt.Fprintf(w, "  connection log: %s\n  access log: %s\n", s.ConnLog, s.AccessLog)
+	writeAttributes(w, "DescribeLoadBalancerAttributes", s.Attributes, allAttributes)
+	for _, tg := range s.Config.TargetGroups {
+		fmt.Fprintf(w, "target group %s: %s, targets %s\n", tg.Name, tg.Protocol, strings.Join(tg.Targets, ", "))
+		writeAttributes(w, "DescribeTargetGroupAttributes", tg.AttributeSet, allAttributes)
+	}
 	for _, ts := range s.Config.TrustStores {
 		st := s.TrustStores[ts.Name]
 		if st == nil {
@@ -56,9 +65,45 @@ func (s *Snapshot) WriteSummary(w io.Writer) {
 			}
 		}
 		fmt.Fprintf(w, "  default action: %s\n", l.DefaultAction)
+		writeAttributes(w, "DescribeListenerAttributes", l.Attributes, allAttributes)
 	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+// writeAttributes lists the keys of set with their effective values, as the
+// Describe operation named would return them (all of them, or only those
+// that differ from the default); keys edge accepts without acting on them
+// are marked, and an empty header name says which name is sent.
+func writeAttributes(w io.Writer, describe string, set attributes.Set, all bool) {
+	list := set.List()
+	if !all {
+		var changed []attributes.Attribute
+		for _, a := range list {
+			if k, _ := attributes.Lookup(set.Scope(), a.Key); a.Value != k.Default {
+				changed = append(changed, a)
+			}
+		}
+		if len(changed) == 0 {
+			fmt.Fprintf(w, "  attributes: %d keys, all at their defaults (edge check --attributes lists them)\n", len(list))
+			return
+		}
+		fmt.Fprintf(w, "  attributes set (%d of %d keys; edge check --attributes lists all):\n", len(changed), len(list))
+		list = changed
+	} else {
+		fmt.Fprintf(w, "  attributes (%s):\n", describe)
+	}
+	for _, a := range list {
+		k, _ := attributes.Lookup(set.Scope(), a.Key)
+		suffix := ""
+		switch {
+		case k.Support == attributes.Stored:
+			suffix = " (not emulated)"
+		case a.Value == "" && set.HeaderName(a.Key) != "":
+			suffix = " (sends " + set.HeaderName(a.Key) + ")"
+		}
+		fmt.Fprintf(w, "    %s=%s%s\n", a.Key, a.Value, suffix)
 	}
 }
 
