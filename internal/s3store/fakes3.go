@@ -23,11 +23,14 @@ import (
 
 // newFake builds the library's S3 handler over b.
 func newFake(b *backend) http.Handler {
-	f := gofakes3.New(&fakeBackend{b: b},
-		// Requests for a bucket that does not exist fail, as at AWS.
-		gofakes3.WithAutoBucket(false),
-	)
-	return f.Server()
+	// Requests for a missing bucket fail, as at AWS: WithAutoBucket is not
+	// passed (v0.0.12 turns auto-creation on whatever its argument).
+	//
+	// No clock-skew check of its own: with credentials the signature
+	// verifier refuses a request signed more than 15 minutes off (as AWS
+	// does); without, any request is accepted (as LocalStack does), so a
+	// drifting clock or a replayed capture is not refused.
+	return gofakes3.New(&fakeBackend{b: b}, gofakes3.WithTimeSkewLimit(0)).Server()
 }
 
 // verifySignature checks r's SigV4 signature (Authorization header or
