@@ -38,19 +38,36 @@ func (e *LoadError) Error() string {
 
 func (e *LoadError) Unwrap() error { return e.Err }
 
-// load reads the directory into the index, creating it if needed.
+// load reads the directory into the index, creating it if needed. What a
+// crash left behind (temporary files, data files no record names, empty
+// directories) is removed, but only once everything loaded: a load that
+// fails changes nothing.
 func (b *backend) load() error {
 	for _, sub := range []string{"buckets", "objects", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(b.dir, sub), 0o755); err != nil {
 			return err
 		}
 	}
+	var leftovers []string
 	// Files being written when edge stopped.
 	if ents, err := os.ReadDir(filepath.Join(b.dir, "tmp")); err == nil {
 		for _, e := range ents {
-			os.RemoveAll(filepath.Join(b.dir, "tmp", e.Name()))
+			leftovers = append(leftovers, filepath.Join(b.dir, "tmp", e.Name()))
 		}
 	}
+	if err := b.loadDirs(&leftovers); err != nil {
+		b.buckets = map[string]*bucket{}
+		return err
+	}
+	// Deepest first, so directories are empty when their turn comes.
+	slices.SortFunc(leftovers, func(x, y string) int { return len(y) - len(x) })
+	for _, p := range leftovers {
+		os.RemoveAll(p)
+	}
+	return nil
+}
+
+func (b *backend) loadDirs(leftovers *[]string) error {
 	bdir := filepath.Join(b.dir, "buckets")
 	ents, err := os.ReadDir(bdir)
 	if err != nil {
@@ -61,7 +78,7 @@ func (b *backend) load() error {
 		data, err := os.ReadFile(p)
 		if errors.Is(err, os.ErrNotExist) {
 			// A bucket whose deletion was cut short.
-			os.RemoveAll(filepath.Join(bdir, e.Name()))
+			*leftovers = append(*leftovers, filepath.Join(bdir, e.Name()))
 			continue
 		}
 		if err != nil {
@@ -86,19 +103,20 @@ func (b *backend) load() error {
 		if bk == nil {
 			// A bucket whose creation was cut short has an empty directory.
 			p := filepath.Join(odir, e.Name())
-			if err := os.Remove(p); err != nil {
+			if sub, err := os.ReadDir(p); err != nil || len(sub) > 0 {
 				return &LoadError{p, errors.New("objects of a bucket that has no buckets/<name>/meta.json")}
 			}
+			*leftovers = append(*leftovers, p)
 			continue
 		}
-		if err := b.loadBucket(bk); err != nil {
+		if err := b.loadBucket(bk, leftovers); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (b *backend) loadBucket(bk *bucket) error {
+func (b *backend) loadBucket(bk *bucket, leftovers *[]string) error {
 	dir := filepath.Join(b.dir, "objects", bk.name)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -109,12 +127,12 @@ func (b *backend) loadBucket(bk *bucket) error {
 		if !e.IsDir() {
 			return &LoadError{kdir, errors.New("not a key directory")}
 		}
-		obj, err := b.loadKey(kdir, e.Name())
+		obj, err := b.loadKey(kdir, e.Name(), leftovers)
 		if err != nil {
 			return err
 		}
 		if obj == nil {
-			os.Remove(kdir)
+			*leftovers = append(*leftovers, kdir)
 			continue
 		}
 		bk.objects[obj.key] = obj
@@ -125,7 +143,7 @@ func (b *backend) loadBucket(bk *bucket) error {
 }
 
 // loadKey reads one key's versions; nil if it has none left.
-func (b *backend) loadKey(kdir, hashName string) (*object, error) {
+func (b *backend) loadKey(kdir, hashName string, leftovers *[]string) (*object, error) {
 	files, err := os.ReadDir(kdir)
 	if err != nil {
 		return nil, err
@@ -175,7 +193,7 @@ func (b *backend) loadKey(kdir, hashName string) (*object, error) {
 	// Data files no record names: writes cut short.
 	for _, f := range files {
 		if name := f.Name(); strings.HasSuffix(name, ".data") && !used[name] {
-			os.Remove(filepath.Join(kdir, name))
+			*leftovers = append(*leftovers, filepath.Join(kdir, name))
 		}
 	}
 	if obj == nil {
