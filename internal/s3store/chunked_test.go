@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -190,6 +192,13 @@ func FuzzChunkDecoder(f *testing.F) {
 	f.Add(awsExampleBody(false), int64(66560), false)
 	f.Add([]byte("0\r\n\r\n"), int64(0), false)
 	f.Add([]byte("5;chunk-signature=00\r\nabcde\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n"), int64(5), true)
+	// The Go SDK's and the CLI's HTTPS uploads as captured.
+	for _, name := range []string{"003-s3-PutObject.txt", "002-s3-PutObject.txt"} {
+		if raw, err := os.ReadFile(filepath.Join("testdata", "wire", "https-aws-chunked", name)); err == nil {
+			_, body, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+			f.Add(body, int64(1273), true)
+		}
+	}
 	f.Fuzz(func(t *testing.T, body []byte, declared int64, trailer bool) {
 		tr := ""
 		if trailer {

@@ -67,6 +67,8 @@ type reqState struct {
 
 	chunked *chunkDecoder // the decoded aws-chunked body, nil if none
 
+	errStatus int // HTTP status of the error answered, when not the library's
+
 	deletes []deleteEntry // a DeleteObjects body's entries, consumed in order
 }
 
@@ -309,6 +311,9 @@ func (f *fakeBackend) read(ctx context.Context, bucket, key, id string, rng *gof
 			st.header.Set("x-amz-delete-marker", "true")
 			if e.VersionID != "" {
 				st.header.Set("x-amz-version-id", e.VersionID)
+			}
+			if errors.Is(err, errDeleteMarker) {
+				st.errStatus = http.StatusMethodNotAllowed // as S3; the library says 400
 			}
 		}
 		return nil, s3Err(err, bucket, key)

@@ -488,3 +488,95 @@ func TestSDKSigV4(t *testing.T) {
 		}
 	}
 }
+
+// TestVersionedReadsRaw checks, with plain HTTP requests, the headers the
+// SDK hides: a delete marker answers x-amz-delete-marker and its version
+// id (404 as the latest, 405 when asked by id); HEAD and GET honour
+// versionId, "null" included; DELETE ?versionId removes only that version.
+func TestVersionedReadsRaw(t *testing.T) {
+	srv := httptest.NewServer(newMemStore(t).Handler())
+	defer srv.Close()
+	do := func(method, path, body string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	do("PUT", "/bkt", "")
+	do("PUT", "/bkt/k", "null version")
+	do("PUT", "/bkt?versioning", `<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>`)
+	v1 := do("PUT", "/bkt/k", "version one").Header.Get("x-amz-version-id")
+	del := do("DELETE", "/bkt/k", "")
+	marker := del.Header.Get("x-amz-version-id")
+	if del.StatusCode != 204 || del.Header.Get("x-amz-delete-marker") != "true" || !versionIDRE.MatchString(marker) {
+		t.Fatalf("DELETE: %d marker %q id %q", del.StatusCode, del.Header.Get("x-amz-delete-marker"), marker)
+	}
+	for _, c := range []struct {
+		method, path string
+		status       int
+		marker, id   string
+	}{
+		{"GET", "/bkt/k", 404, "true", marker},
+		{"HEAD", "/bkt/k", 404, "true", marker},
+		{"GET", "/bkt/k?versionId=" + marker, 405, "true", marker},
+		{"HEAD", "/bkt/k?versionId=" + v1, 200, "", v1},
+		{"GET", "/bkt/k?versionId=" + v1, 200, "", v1},
+		{"HEAD", "/bkt/k?versionId=null", 200, "", "null"},
+		{"GET", "/bkt/k?versionId=not-an-id", 400, "", ""},
+	} {
+		resp := do(c.method, c.path, "")
+		if resp.StatusCode != c.status || resp.Header.Get("x-amz-delete-marker") != c.marker || resp.Header.Get("x-amz-version-id") != c.id {
+			t.Errorf("%s %s: %d delete-marker %q version %q; want %d %q %q", c.method, c.path, resp.StatusCode,
+				resp.Header.Get("x-amz-delete-marker"), resp.Header.Get("x-amz-version-id"), c.status, c.marker, c.id)
+		}
+	}
+	// DELETE ?versionId=null removes the null version only (the library
+	// alone would add a delete marker).
+	if resp := do("DELETE", "/bkt/k?versionId=null", ""); resp.StatusCode != 204 || resp.Header.Get("x-amz-version-id") != "null" {
+		t.Errorf("DELETE ?versionId=null: %d version %q", resp.StatusCode, resp.Header.Get("x-amz-version-id"))
+	}
+	if resp := do("HEAD", "/bkt/k?versionId=null", ""); resp.StatusCode != 404 {
+		t.Errorf("null version still there: %d", resp.StatusCode)
+	}
+	if resp := do("HEAD", "/bkt/k?versionId="+v1, ""); resp.StatusCode != 200 {
+		t.Errorf("version one gone with the null version: %d", resp.StatusCode)
+	}
+}
+
+// TestObjectTagsMetadataConditions: user metadata and tags stored with an
+// object, tags changed afterwards (kept across a restart), and a
+// conditional PUT (If-None-Match: *) refused when the key exists.
+func TestObjectTagsMetadataConditions(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	_, c, stop := openDir(t, dir)
+	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("tags")})
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("tags"), Key: aws.String("k"), Body: strings.NewReader("x"),
+		Metadata: map[string]string{"owner": "edge"}, Tagging: aws.String("env=dev"), ContentType: aws.String("application/pem-certificate-chain")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String("tags"), Key: aws.String("k"),
+		Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("env"), Value: aws.String("prod")}}}}); err != nil {
+		t.Fatalf("PutObjectTagging: %v", err)
+	}
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("tags"), Key: aws.String("k"), Body: strings.NewReader("y"), IfNoneMatch: aws.String("*")})
+	if apiCode(err) != "PreconditionFailed" {
+		t.Errorf("PutObject If-None-Match: * over an existing key: %v; want PreconditionFailed", err)
+	}
+	stop()
+	_, c, stop = openDir(t, dir)
+	defer stop()
+	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("tags"), Key: aws.String("k")})
+	if err != nil || h.Metadata["owner"] != "edge" || aws.ToString(h.ContentType) != "application/pem-certificate-chain" || aws.ToInt64(h.ContentLength) != 1 {
+		t.Fatalf("HeadObject after restart: %+v, %v", h, err)
+	}
+	tg, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String("tags"), Key: aws.String("k")})
+	if err != nil || len(tg.TagSet) != 1 || aws.ToString(tg.TagSet[0].Value) != "prod" {
+		t.Fatalf("GetObjectTagging after restart: %+v, %v; want env=prod", tg, err)
+	}
+}

@@ -118,7 +118,12 @@ func (s *Store) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	st.bucket, st.key, _ = strings.Cut(strings.TrimLeft(r.URL.Path, "/"), "/")
 	q := r.URL.Query()
 	if v := q.Get("versionId"); v != "" && (r.Method != http.MethodPut || q.Has("tagging")) && r.Method != http.MethodPost {
+		// The backend reads the version from st: the library drops
+		// versionId=null, ignores it on HEAD, and its version methods
+		// take no context, so a delete marker's headers could not be set.
 		st.version, st.hasVersion = v, true
+		q.Del("versionId")
+		r.URL.RawQuery = q.Encode()
 	}
 	if src := r.Header.Get("X-Amz-Copy-Source"); src != "" {
 		st.copyBucket, st.copyKey, st.copyVersion = parseCopySource(src)
@@ -139,7 +144,22 @@ func (s *Store) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			st.deletes, _ = parseDeleteRequest(body) // the library reports a bad body
 		}
 	}
-	s.fake.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	s.fake.ServeHTTP(errorStatus{w, st}, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+}
+
+// errorStatus lets the backend correct the HTTP status of an error the
+// library answers (it derives the status from the code: MethodNotAllowed
+// is 400 there, 405 at S3).
+type errorStatus struct {
+	http.ResponseWriter
+	st *reqState
+}
+
+func (w errorStatus) WriteHeader(code int) {
+	if w.st.errStatus != 0 && code >= 400 {
+		code = w.st.errStatus
+	}
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // maxDeleteBody is the largest DeleteObjects body read (S3 allows 1000
