@@ -28,15 +28,18 @@ import (
 // on every upload (a header over HTTP, an aws-chunked trailer over HTTPS),
 // checksums validated on download.
 func sdkClient(endpoint string, pathStyle bool, hc *http.Client, akid, secret string) *s3.Client {
-	return s3.New(s3.Options{
+	o := s3.Options{
 		Region:                     "us-east-1",
 		BaseEndpoint:               aws.String(endpoint),
 		UsePathStyle:               pathStyle,
 		Credentials:                credentials.NewStaticCredentialsProvider(akid, secret, ""),
-		HTTPClient:                 hc,
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
-	})
+	}
+	if hc != nil {
+		o.HTTPClient = hc
+	}
+	return s3.New(o)
 }
 
 // recorder wraps the store's handler and notes what the client sent.

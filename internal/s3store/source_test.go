@@ -72,7 +72,10 @@ func seed(t *testing.T, c *s3.Client) seeded {
 }
 
 // checkSource asserts what any objects.Source must answer for seed's data.
-func checkSource(t *testing.T, src objects.Source, s seeded) {
+// posixKeys is for servers that map keys to file paths (versitygw's posix
+// backend), where "/crl/a.pem" is the file crl/a.pem: S3 (and edge's
+// store) say the key does not exist.
+func checkSource(t *testing.T, src objects.Source, s seeded, posixKeys ...bool) {
 	t.Helper()
 	ctx := context.Background()
 	o, err := src.Get(ctx, "trust", "bundle.pem", "")
@@ -90,11 +93,15 @@ func checkSource(t *testing.T, src objects.Source, s seeded) {
 	// The CRL article's S3Key=/crl/… after uploading to crl/…
 	_, err = src.Get(ctx, "plain", "/crl/a.pem", "")
 	var nf *objects.NotFoundError
-	if !errors.As(err, &nf) || !errors.Is(err, objects.ErrNoSuchKey) || nf.Nearest != "crl/a.pem" {
-		t.Fatalf("Get /crl/a.pem: %v; want NoSuchKey naming crl/a.pem", err)
-	}
-	if !strings.Contains(err.Error(), `did you mean "crl/a.pem"`) {
-		t.Errorf("message %q does not name the nearest key", err)
+	if len(posixKeys) > 0 && posixKeys[0] && err == nil {
+		t.Logf("this server reads /crl/a.pem as crl/a.pem")
+	} else {
+		if !errors.As(err, &nf) || !errors.Is(err, objects.ErrNoSuchKey) || nf.Nearest != "crl/a.pem" {
+			t.Fatalf("Get /crl/a.pem: %v; want NoSuchKey naming crl/a.pem", err)
+		}
+		if !strings.Contains(err.Error(), `did you mean "crl/a.pem"`) {
+			t.Errorf("message %q does not name the nearest key", err)
+		}
 	}
 	if _, err = src.Get(ctx, "plain", "crl/c.pem", ""); !errors.As(err, &nf) || nf.Nearest == "" {
 		t.Errorf("Get crl/c.pem: %v; want a nearest key", err)
@@ -226,7 +233,7 @@ func TestSourceExternalVersityGW(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkSource(t, x, data)
+	checkSource(t, x, data, true)
 	bad, _ := NewExternal(ExternalConfig{Endpoint: endpoint, AccessKeyID: "vgwkey", SecretAccessKey: "wrong", PathStyle: true})
 	if _, err := bad.Get(context.Background(), "trust", "bundle.pem", ""); !errors.Is(err, ErrAccessDenied) {
 		t.Errorf("wrong secret against versitygw: %v; want ErrAccessDenied", err)
