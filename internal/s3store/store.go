@@ -103,7 +103,10 @@ func (s *Store) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// After the signature check, which covers the Host and path as sent.
+	// The rewrites below work on a copy: the caller's request is left as
+	// it came. They come after the signature check, which covers the
+	// Host, path and headers as sent.
+	r = r.Clone(r.Context())
 	if bucket := hostBucket(r.Host, s.domains); bucket != "" {
 		p := r.URL.Path
 		r.URL.Path = "/" + bucket
@@ -137,6 +140,8 @@ func (s *Store) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// Keep the version ids of a DeleteObjects body for DeleteMulti.
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxDeleteBody+1))
 		if err != nil {
+			setRequestID(w)
+			s3Error(w, r, "IncompleteBody", http.StatusBadRequest, "The request body could not be read: "+err.Error())
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -266,7 +271,8 @@ func parseCopySource(src string) (bucket, key, versionID string) {
 		versionID = q.Get("versionId")
 	}
 	bucket, key, _ = strings.Cut(strings.TrimPrefix(path, "/"), "/")
-	if k, err := url.PathUnescape(key); err == nil {
+	// Unescaped as the library does, so the two name the same key.
+	if k, err := url.QueryUnescape(key); err == nil {
 		key = k
 	}
 	return bucket, key, versionID
@@ -278,6 +284,9 @@ func hostBucket(host string, domains []string) string {
 		host = h
 	}
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if slices.Contains(domains, host) {
+		return "" // s3.localhost itself is not bucket "s3" of localhost
+	}
 	for _, d := range domains {
 		if b, ok := strings.CutSuffix(host, "."+d); ok && b != "" {
 			return b
