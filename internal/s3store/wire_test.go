@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/md5"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -260,4 +261,56 @@ func TestWireAWSChunkedBadDigest(t *testing.T) {
 func md5hex(b []byte) string {
 	s := md5.Sum(b)
 	return hex.EncodeToString(s[:])
+}
+
+// TestHandBuiltTrailerPut: a STREAMING-UNSIGNED-PAYLOAD-TRAILER PUT built
+// here as the SDKs frame one (several 64 KiB chunks, then the trailer),
+// with each trailer algorithm S3 offers: the store keeps the exact bytes
+// and answers the checksum; a wrong one is 400 BadDigest and stores nothing.
+func TestHandBuiltTrailerPut(t *testing.T) {
+	srv := httptest.NewServer(newMemStore(t).Handler())
+	defer srv.Close()
+	req, _ := http.NewRequest("PUT", srv.URL+"/hand-built", nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("CreateBucket: %v %v", resp, err)
+	}
+	data := randomBytes(300_000)
+	for algo, newHash := range checksumAlgorithms {
+		h := newHash()
+		h.Write(data)
+		sum := base64.StdEncoding.EncodeToString(h.Sum(nil))
+		put := func(key, value string) (*http.Response, string) {
+			body := encodeChunked(data, 64<<10, "x-amz-checksum-"+algo, value)
+			req, _ := http.NewRequest("PUT", srv.URL+"/hand-built/"+key, bytes.NewReader(body))
+			req.Header.Set("Content-Encoding", "aws-chunked")
+			req.Header.Set("X-Amz-Content-Sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+			req.Header.Set("X-Amz-Decoded-Content-Length", fmt.Sprint(len(data)))
+			req.Header.Set("X-Amz-Trailer", "x-amz-checksum-"+algo)
+			req.Header.Set("X-Amz-Sdk-Checksum-Algorithm", strings.ToUpper(algo))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp, string(b)
+		}
+		resp, body := put(algo, sum)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %s %s", algo, resp.Status, body)
+		}
+		status, hdr, got := plainGet(t, srv.URL+"/hand-built/"+algo)
+		header := "X-Amz-Checksum-" + strings.ToUpper(algo[:1]) + algo[1:]
+		if status != 200 || !bytes.Equal(got, data) || hdr.Get(header) != sum {
+			t.Errorf("%s: GET %d, %d bytes (equal %v), %s %q; want %q", algo, status, len(got), bytes.Equal(got, data), header, hdr.Get(header), sum)
+		}
+		wrong := base64.StdEncoding.EncodeToString(make([]byte, h.Size()))
+		resp, body = put(algo+"-wrong", wrong)
+		if resp.StatusCode != 400 || !strings.Contains(body, "<Code>BadDigest</Code>") {
+			t.Errorf("%s with a wrong trailer: %s %s; want 400 BadDigest", algo, resp.Status, body)
+		}
+		if status, _, _ := plainGet(t, srv.URL+"/hand-built/"+algo+"-wrong"); status != 404 {
+			t.Errorf("%s: the upload with a wrong trailer was stored (GET %d)", algo, status)
+		}
+	}
 }
