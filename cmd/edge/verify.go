@@ -1,10 +1,8 @@
 package main
 
 import (
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"edge/internal/certfmt"
+	"edge/internal/pki"
 	"edge/internal/truststore"
 )
 
@@ -70,7 +69,7 @@ func verify(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("edge verify", stderr)
 	bundle := fs.String("trust-store-bundle", "", "CA bundle `FILE` in ALB's format")
 	var crls stringList
-	fs.Var(&crls, "crl", "CRL `FILE` (PEM or DER); repeatable")
+	fs.Var(&crls, "crl", "CRL `FILE` (PEM, one CRL per file, as ALB takes it); repeatable")
 	certFile := fs.String("cert", "", "client chain `FILE` (PEM, leaf first)")
 	at := fs.String("at", "", "verification `TIME` (RFC 3339 or YYYY-MM-DD); default now")
 	ignoreExpiry := fs.Bool("ignore-expiry", false, "as ignore_client_certificate_expiry: accept an expired leaf")
@@ -113,15 +112,16 @@ func verify(args []string, stdout, stderr io.Writer) int {
 	res.TrustStore.TotalRevokedEntries = store.TotalRevokedEntries()
 	res.TrustStore.RevocationCheck = store.Mode.String()
 
-	presented, unparsedDER, perr := parseChain(data)
+	presented, perr := pki.ReadCertsPEM(*certFile, data)
+	var bad *pki.CertificateError
 	var v truststore.Verdict
 	switch {
-	case perr != nil && len(presented) == 0 && !errors.Is(perr, errUnparseable):
+	case errors.As(perr, &bad):
+		// Go's TLS stack refuses such a chain before verification.
+		v = truststore.Verdict{Status: truststore.ClassifyUnparseable(bad.DER), Detail: perr.Error()}
+	case perr != nil:
 		fmt.Fprintf(stderr, "%s: %v\n", *certFile, perr)
 		return exitFail
-	case perr != nil:
-		// Go's TLS stack refuses such a chain before verification.
-		v = truststore.Verdict{Status: truststore.ClassifyUnparseable(unparsedDER), Detail: perr.Error()}
 	default:
 		v = store.Verify(presented, truststore.VerifyOptions{Now: now, IgnoreExpiry: *ignoreExpiry})
 	}
@@ -192,57 +192,22 @@ func printVerify(w io.Writer, r *verifyResult) {
 	}
 }
 
+// loadStore reads the bundle and CRLs through the loader edge check and
+// edge serve use, with the same limits, and returns the store's notes.
 func loadStore(bundle string, crls []string, mode truststore.RevocationMode) (*truststore.Store, error) {
-	data, err := os.ReadFile(bundle)
+	cas, _, err := truststore.LoadBundle(bundle)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", bundle, unwrapPathErr(err))
 	}
-	cas, err := truststore.ParseBundle(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", bundle, err)
-	}
 	var ins []truststore.RevocationInput
 	for _, p := range crls {
-		d, err := os.ReadFile(p)
+		in, err := truststore.LoadCRL(p)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", p, unwrapPathErr(err))
 		}
-		l, _, err := truststore.ParseCRL(d)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", p, err)
-		}
-		ins = append(ins, truststore.RevocationInput{Source: p, List: l, Digest: sha256.Sum256(d)})
+		ins = append(ins, in)
 	}
 	return truststore.New("verify", cas, ins, truststore.Options{Revocation: mode})
-}
-
-var errUnparseable = errors.New("certificate cannot be parsed")
-
-// parseChain reads every CERTIFICATE block. A block Go cannot parse makes
-// the error wrap errUnparseable and is returned as bad.
-func parseChain(data []byte) (certs []*x509.Certificate, bad []byte, err error) {
-	var out []*x509.Certificate
-	i := 0
-	for {
-		var b *pem.Block
-		b, data = pem.Decode(data)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		i++
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return out, b.Bytes, fmt.Errorf("%w: certificate #%d: %v", errUnparseable, i, err)
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, nil, errors.New("no PEM CERTIFICATE block")
-	}
-	return out, nil, nil
 }
 
 func parseTime(s string) (time.Time, error) {

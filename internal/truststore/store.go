@@ -45,11 +45,16 @@ type CRL struct {
 	// Source names where the CRL came from (a file path), for messages.
 	Source string
 	List   *RevocationList
+	// Digest is the SHA-256 of the CRL file.
+	Digest [32]byte
 	// Issuer is the trust-store CA that signed the list; nil in strict
 	// mode for a CRL signed by a CA outside the bundle, which is then
 	// verified against the client's chain at handshake time.
 	Issuer *x509.Certificate
 }
+
+// Key identifies the CRL by source and content (RevocationInput.Key).
+func (c *CRL) Key() string { return RevocationInput{Source: c.Source, Digest: c.Digest}.Key() }
 
 // NumberOfRevokedEntries is the entry count ALB reports for the CRL.
 func (c *CRL) NumberOfRevokedEntries() int { return c.List.Entries }
@@ -75,6 +80,11 @@ type RevocationInput struct {
 	// revocation id across reloads.
 	Digest [32]byte
 }
+
+// Key identifies the CRL by source and content: the same file rewritten
+// with other content is another CRL (a new revocation id; an admin-API
+// removal of the old content does not remove it).
+func (in RevocationInput) Key() string { return in.Source + "\x00" + string(in.Digest[:]) }
 
 // RevocationMode chooses how revocation is checked.
 type RevocationMode uint8
@@ -167,7 +177,7 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options
 	}
 	keys := make([]string, len(crls))
 	for i, in := range crls {
-		keys[i] = in.Source + "\x00" + string(in.Digest[:])
+		keys[i] = in.Key()
 	}
 	assigned := ids.assign(name, keys)
 	for i, in := range crls {
@@ -181,7 +191,7 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options
 			errs = append(errs, fmt.Errorf("%w: %s: unsupported critical %s", ErrInvalidRevocationContent, in.Source, strings.Join(in.List.UnhandledCritical, ", ")))
 			continue
 		}
-		crl := &CRL{ID: assigned[i], Source: in.Source, List: in.List, Issuer: issuer}
+		crl := &CRL{ID: assigned[i], Source: in.Source, List: in.List, Digest: in.Digest, Issuer: issuer}
 		if issuer != nil && s.Mode == RevocationALB {
 			in.List.release(issuer)
 			key := issuerKey(issuer)

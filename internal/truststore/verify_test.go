@@ -171,9 +171,9 @@ func makeCRL(t *testing.T, ca *pki.CA, serials ...*big.Int) *truststore.Revocati
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, isPEM, err := truststore.ParseCRL(der)
-	if err != nil || isPEM {
-		t.Fatalf("ParseCRL(DER) = %v, pem=%v", err, isPEM)
+	l, err := truststore.ParseCRLDER(der)
+	if err != nil {
+		t.Fatalf("ParseCRLDER: %v", err)
 	}
 	return l
 }

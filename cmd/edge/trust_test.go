@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"crypto/x509/pkix"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"edge/internal/pki"
+	"edge/internal/testutil"
+)
+
+// checkOneLine runs edge check in dir and wants exit 1 with exactly one
+// stderr line matching re.
+func checkOneLine(t *testing.T, dir, re string) {
+	t.Helper()
+	out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml")
+	lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+	if code != 1 || len(lines) != 1 || !regexp.MustCompile(re).MatchString(lines[0]) {
+		t.Errorf("exit %d; want 1 and one stderr line matching %s\nstdout: %s\nstderr:\n%s", code, re, out, errOut)
+	}
+}
+
+func opensslPath(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl is not installed (.ci/run installs it)")
+	}
+	return p
+}
+
+func runOpenSSL(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(opensslPath(t), args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// Issue 13 item 5: the common mistakes in a bundle, a certificate or a
+// CRL file get one error that says what the file is and how to fix it.
+func TestCheckFileMistakes(t *testing.T) {
+	opensslPath(t)
+	bundleKey := "\\(trust_stores\\[0\\]\\.ca_certificates_bundle at edge\\.yaml:6\\)"
+	cases := []struct {
+		name   string
+		break_ func(t *testing.T, dir string)
+		want   string
+	}{
+		{"DER bundle", func(t *testing.T, dir string) {
+			runOpenSSL(t, dir, "x509", "-in", "bundle.pem", "-outform", "DER", "-out", "bundle.der")
+			os.Rename(filepath.Join(dir, "bundle.der"), filepath.Join(dir, "bundle.pem"))
+		}, "bundle\\.pem: InvalidCaCertificatesBundle: the file is a DER certificate; ALB takes PEM only: convert it with `openssl x509 -inform DER -in .*bundle\\.pem -out .*bundle\\.pem\\.pem` " + bundleKey},
+		{"openssl text dump in bundle", func(t *testing.T, dir string) {
+			dump := runOpenSSL(t, dir, "x509", "-in", "bundle.pem", "-text")
+			b, _ := os.ReadFile(filepath.Join(dir, "bundle.pem"))
+			testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), append([]byte(dump), b...))
+		}, "bundle\\.pem:1: InvalidCaCertificatesBundle: lines 1-\\d+: text outside a PEM block \\(`openssl x509 -text` output\\); .*sed -n '/\\^-----BEGIN/,/\\^-----END/p' .*bundle\\.pem > .*bundle\\.pem\\.pem` " + bundleKey},
+		{"byte-order mark in bundle", func(t *testing.T, dir string) {
+			b, _ := os.ReadFile(filepath.Join(dir, "bundle.pem"))
+			testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), append([]byte("\xEF\xBB\xBF"), b...))
+		}, "bundle\\.pem:1: InvalidCaCertificatesBundle: the file starts with a UTF-8 byte-order mark.*sed -i '1s/\\^\\\\xEF\\\\xBB\\\\xBF//' .*bundle\\.pem` " + bundleKey},
+		{"trailing spaces in bundle", func(t *testing.T, dir string) {
+			b, _ := os.ReadFile(filepath.Join(dir, "bundle.pem"))
+			testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), bytes.ReplaceAll(b, []byte("\n"), []byte(" \n")))
+		}, "bundle\\.pem:1: InvalidCaCertificatesBundle: lines 1-\\d+: trailing spaces or tabs on a PEM line; remove them with `sed -i 's/\\[\\[:space:\\]\\]\\*\\$//' .*bundle\\.pem` " + bundleKey},
+		{"DER server certificate", func(t *testing.T, dir string) {
+			runOpenSSL(t, dir, "x509", "-in", "server.pem", "-outform", "DER", "-out", "server.der")
+			edit(t, dir, "certificate: server.pem", "certificate: server.der")
+		}, "server\\.der: the file is a DER certificate; ALB takes PEM only: convert it with `openssl x509 -inform DER -in .*server\\.der -out .*server\\.der\\.pem` \\(listeners\\[0\\]\\.certificates\\[0\\]\\.certificate at edge\\.yaml:11\\)"},
+		{"byte-order mark in server certificate", func(t *testing.T, dir string) {
+			b, _ := os.ReadFile(filepath.Join(dir, "server.pem"))
+			testutil.WriteFile(t, filepath.Join(dir, "server.pem"), append([]byte("\xEF\xBB\xBF"), b...))
+		}, "server\\.pem: the file starts with a UTF-8 byte-order mark"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			checkFixture(t, dir)
+			tc.break_(t, dir)
+			checkOneLine(t, dir, tc.want)
+		})
+	}
+}
+
+// Issue 12 item 4 and issue 11 item 9: edge check refuses a DER CRL (with
+// the conversion command) and a file holding several CRLs (with how many
+// and where), each as InvalidRevocationContent, and exits 1.
+func TestCheckCRLFileRules(t *testing.T) {
+	dir := t.TempDir()
+	seed := checkFixture(t, dir)
+	revoked := testutil.Client(t, seed.B, pki.Options{Subject: pkix.Name{CommonName: "revoked"}})
+	_, bDER := testutil.OpenSSLCRL(t, dir, "b", seed.B, revoked.Cert)
+	aPEM, _ := testutil.OpenSSLCRL(t, dir, "a", seed.A, seed.D.Cert)
+	bPEM := filepath.Join(dir, "b.pem")
+	edit(t, dir, "    ca_certificates_bundle: bundle.pem", "    ca_certificates_bundle: bundle.pem\n    revocations: [b.der]")
+	checkOneLine(t, dir, "^b\\.der: InvalidRevocationContent: the file is a DER CRL; ALB takes PEM only: convert it with `openssl crl -inform DER -in .*b\\.der -out .*b\\.der\\.pem` \\(trust_stores\\[0\\]\\.revocations\\[0\\] at edge\\.yaml:\\d+\\)$")
+	if _, err := os.Stat(bDER); err != nil {
+		t.Fatal(err)
+	}
+
+	// cat root.crl.pem intermediate.crl.pem > all.pem, the nginx habit.
+	a, _ := os.ReadFile(aPEM)
+	b, _ := os.ReadFile(bPEM)
+	testutil.WriteFile(t, filepath.Join(dir, "all.pem"), append(append([]byte{}, a...), b...))
+	edit(t, dir, "revocations: [b.der]", "revocations: [all.pem]")
+	checkOneLine(t, dir, "^all\\.pem: InvalidRevocationContent: the file holds 2 CRLs \\(PEM blocks at lines 1, \\d+\\); ALB takes one CRL per revocation file: split it with `csplit .*all\\.pem.*` and list each file under revocations")
+
+	// Split, both apply.
+	edit(t, dir, "revocations: [all.pem]", "revocations: [a.pem, b.pem]")
+	if out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml"); code != 0 || !strings.Contains(out, "TotalRevokedEntries=2") {
+		t.Errorf("split CRLs: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// Issue 13 item 11: edge verify loads through the same loader as edge
+// check: the same CRL rules and the 50 MB limit (checked before reading),
+// and the same certificate-file errors.
+func TestVerifyUsesTheLoader(t *testing.T) {
+	dir := t.TempDir()
+	seed := testutil.NewSeed(t)
+	testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), pki.CertPEM(seed.A.Cert, seed.B.Cert))
+	testutil.WriteFile(t, filepath.Join(dir, "c.pem"), pki.CertPEM(seed.C.ChainWithoutRoot()...))
+	testutil.WriteFile(t, filepath.Join(dir, "c.der"), seed.C.Cert.Raw)
+	aPEM, aDER := testutil.OpenSSLCRL(t, dir, "a", seed.A)
+	bPEM, _ := testutil.OpenSSLCRL(t, dir, "b", seed.B)
+	a, _ := os.ReadFile(aPEM)
+	b, _ := os.ReadFile(bPEM)
+	testutil.WriteFile(t, filepath.Join(dir, "all.pem"), append(append([]byte{}, a...), b...))
+	big := filepath.Join(dir, "big.pem")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(50<<20 + 1) // sparse: no disk needed
+	f.Close()
+	verify := func(extra ...string) (string, int) {
+		_, errOut, code := runEdge(t, dir, append([]string{"verify", "--trust-store-bundle", "bundle.pem", "--cert", "c.pem"}, extra...)...)
+		return errOut, code
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--crl", "big.pem"}, "big.pem: InvalidRevocationContent: the CRL file is 52428801 bytes; ALB allows at most 50 MB"},
+		{[]string{"--crl", aDER}, "InvalidRevocationContent: the file is a DER CRL; ALB takes PEM only: convert it with `openssl crl -inform DER"},
+		{[]string{"--crl", "all.pem"}, "all.pem: InvalidRevocationContent: the file holds 2 CRLs"},
+	} {
+		if errOut, code := verify(tc.args...); code != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("verify %v: exit %d, stderr %q; want exit 1 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	_, errOut, code := runEdge(t, dir, "verify", "--trust-store-bundle", "bundle.pem", "--cert", "c.der")
+	if code != 1 || !strings.Contains(errOut, "c.der: the file is a DER certificate; ALB takes PEM only: convert it with `openssl x509 -inform DER -in c.der -out c.der.pem`") {
+		t.Errorf("DER chain: exit %d, stderr %q", code, errOut)
+	}
+	if out, _, code := runEdge(t, dir, "verify", "--trust-store-bundle", "bundle.pem", "--cert", "c.pem", "--crl", aPEM, "--crl", bPEM); code != 0 {
+		t.Errorf("PEM CRLs: exit %d\n%s", code, out)
+	}
+}

@@ -1,0 +1,113 @@
+package server_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"edge/internal/admin"
+	"edge/internal/config"
+	"edge/internal/testutil"
+)
+
+// adminClient starts the admin API of e with a token and returns a
+// request helper.
+func adminClient(t *testing.T, e *edge) func(method, path string, body []byte) (int, string) {
+	t.Helper()
+	e.srv.SetLoader(func() (*config.Config, error) { return config.Load(e.cfgPath) })
+	adm := httptest.NewServer(admin.Handler(e.srv, "s3cret"))
+	t.Cleanup(adm.Close)
+	return func(method, path string, body []byte) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, adm.URL+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer s3cret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+}
+
+// Issue 12 item 4 and issue 11 item 9 through the admin API: a DER CRL
+// and a body with two CRLs are refused as InvalidRevocationContent, with
+// the conversion command and the count, and change nothing.
+func TestAdminRevocationFileRules(t *testing.T) {
+	seed := testutil.NewSeed(t)
+	dir := t.TempDir()
+	bPEM, bDER := testutil.OpenSSLCRL(t, dir, "b", seed.B, seed.C.Cert)
+	aPEM, _ := testutil.OpenSSLCRL(t, dir, "a", seed.A)
+	e := startEdge(t, seed, listenerYAML{mtls: verifyMTLS})
+	do := adminClient(t, e)
+	der := readFile(t, bDER)
+	if code, body := do("POST", "/trust-stores/seed/revocations", der); code != 400 || !strings.Contains(body, `"Code": "InvalidRevocationContent"`) ||
+		!strings.Contains(body, "the file is a DER CRL; ALB takes PEM only: convert it with `openssl crl -inform DER -in FILE -out FILE.pem`") {
+		t.Errorf("DER CRL: %d %s", code, body)
+	}
+	both := append(readFile(t, aPEM), readFile(t, bPEM)...)
+	if code, body := do("POST", "/trust-stores/seed/revocations", both); code != 400 || !strings.Contains(body, `"Code": "InvalidRevocationContent"`) ||
+		!strings.Contains(body, "the file holds 2 CRLs") {
+		t.Errorf("two CRLs: %d %s", code, body)
+	}
+	if code, body := do("GET", "/trust-stores/seed/revocations", nil); code != 200 || strings.Contains(body, "RevocationId") {
+		t.Errorf("refused uploads changed the trust store: %d %s", code, body)
+	}
+	if !handshake(e.addr, e.clientTLS(seed.C, nil)) {
+		t.Error("C refused after refused uploads")
+	}
+	if code, body := do("POST", "/trust-stores/seed/revocations", readFile(t, bPEM)); code != 200 || !strings.Contains(body, `"RevocationId": 1`) {
+		t.Errorf("PEM CRL: %d %s", code, body)
+	}
+	if handshake(e.addr, e.clientTLS(seed.C, nil)) {
+		t.Error("C accepted after its CRL was added")
+	}
+}
+
+// Issue 11 item 10: a file CRL removed through the admin API is removed
+// by its content. When the file is rewritten (to revoke a compromised
+// client) the new CRL applies at the next reload, with a new id.
+func TestRemovedFileCRLAppliesWhenRewritten(t *testing.T) {
+	seed := testutil.NewSeed(t)
+	dir := t.TempDir()
+	empty, _ := testutil.OpenSSLCRL(t, dir, "b-empty", seed.B)
+	withC, _ := testutil.OpenSSLCRL(t, dir, "b-c", seed.B, seed.C.Cert)
+	crlPath := filepath.Join(dir, "b.crl.pem")
+	testutil.WriteFile(t, crlPath, readFile(t, empty))
+	e := startEdge(t, seed, listenerYAML{mtls: verifyMTLS, crls: []string{crlPath}})
+	do := adminClient(t, e)
+	if code, body := do("DELETE", "/trust-stores/seed/revocations/1", nil); code != 200 {
+		t.Fatalf("remove: %d %s", code, body)
+	}
+	if code, body := do("POST", "/reload", nil); code != 200 {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	if code, body := do("GET", "/trust-stores/seed/revocations", nil); code != 200 || strings.Contains(body, "RevocationId") {
+		t.Fatalf("the removed CRL came back on reload: %d %s", code, body)
+	}
+	testutil.WriteFile(t, crlPath, readFile(t, withC))
+	if code, body := do("POST", "/reload", nil); code != 200 {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	if handshake(e.addr, e.clientTLS(seed.C, nil)) {
+		t.Error("C accepted after the removed CRL file was rewritten to revoke it")
+	}
+	if code, body := do("GET", "/trust-stores/seed/revocations", nil); code != 200 || !strings.Contains(body, `"RevocationId": 2`) || !strings.Contains(body, `"NumberOfRevokedEntries": 1`) {
+		t.Errorf("rewritten CRL: %d %s; want revocation id 2 with 1 entry", code, body)
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
