@@ -166,3 +166,39 @@ func TestVerifyUsesTheLoader(t *testing.T) {
 		t.Errorf("PEM CRLs: exit %d\n%s", code, out)
 	}
 }
+
+// opensslCRLExts writes ca's CRL made by `openssl ca -gencrl -crlexts`
+// with the extension lines exts, as dir/name.pem.
+func opensslCRLExts(t *testing.T, dir, name string, ca *pki.CA, exts string) string {
+	t.Helper()
+	opensslPath(t)
+	work := filepath.Join(dir, name+".ca")
+	testutil.WriteFile(t, filepath.Join(work, "index.txt"), nil)
+	testutil.WriteFile(t, filepath.Join(work, "crlnumber"), []byte("02\n"))
+	testutil.WriteFile(t, filepath.Join(work, "ca.pem"), pki.CertPEM(ca.Cert))
+	key, _ := pki.KeyPEM(ca.Key)
+	testutil.WriteFile(t, filepath.Join(work, "ca.key"), key)
+	testutil.WriteFile(t, filepath.Join(work, "ca.cnf"), []byte("[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\ndefault_md = sha256\ndefault_crl_days = 30\n[exts]\n"+exts+"\n"))
+	out := filepath.Join(dir, name+".pem")
+	runOpenSSL(t, work, "ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.pem", "-gencrl", "-crlexts", "exts", "-out", out)
+	return out
+}
+
+// Issue 11 item 11 with openssl-made CRLs: edge check refuses a delta CRL
+// and an indirect CRL in alb mode, saying why, and notes in strict mode
+// what it does with them.
+func TestCheckDeltaAndIndirectCRLs(t *testing.T) {
+	dir := t.TempDir()
+	seed := checkFixture(t, dir)
+	opensslCRLExts(t, dir, "delta", seed.B, "2.5.29.27 = critical,DER:02:01:01")
+	opensslCRLExts(t, dir, "indirect", seed.B, "issuingDistributionPoint = critical, @idp\n[idp]\nindirectCRL = TRUE")
+	edit(t, dir, "    ca_certificates_bundle: bundle.pem", "    ca_certificates_bundle: bundle.pem\n    revocations: [delta.pem]")
+	checkOneLine(t, dir, `trust_stores\[0\]\.revocations: InvalidRevocationContent: .*delta\.pem: is a delta CRL \(deltaCRLIndicator, base CRL number 1\); revocation_check: alb applies complete CRLs only`)
+	edit(t, dir, "revocations: [delta.pem]", "revocations: [indirect.pem]")
+	checkOneLine(t, dir, `trust_stores\[0\]\.revocations: InvalidRevocationContent: .*indirect\.pem: is an indirect CRL \(issuingDistributionPoint indirectCRL\)`)
+	edit(t, dir, "revocations: [indirect.pem]", "revocations: [delta.pem, indirect.pem]\n    revocation_check: strict")
+	out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml")
+	if code != 0 || !strings.Contains(out, "delta.pem is a delta CRL of base CRL number 1; strict mode applies it") || !strings.Contains(out, "indirect.pem is an indirect CRL; strict mode applies") {
+		t.Errorf("strict: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -41,8 +41,11 @@ type verifyResult struct {
 	Chain  []verifyCert `json:"chain"`
 	// Built tells whether Chain is the path edge built (true) or, when
 	// none was found, the chain as presented.
-	Built      bool   `json:"chain_built"`
-	At         string `json:"verification_time"`
+	Built bool `json:"chain_built"`
+	// Notes are what the trust store's loader says beyond errors (CRL
+	// entries without effect, how strict mode uses a CRL).
+	Notes      []string `json:"notes,omitempty"`
+	At         string   `json:"verification_time"`
 	TrustStore struct {
 		NumberOfCaCertificates int    `json:"NumberOfCaCertificates"`
 		TotalRevokedEntries    int    `json:"TotalRevokedEntries"`
@@ -111,6 +114,7 @@ func verify(args []string, stdout, stderr io.Writer) int {
 	res.TrustStore.NumberOfCaCertificates = len(store.CAs)
 	res.TrustStore.TotalRevokedEntries = store.TotalRevokedEntries()
 	res.TrustStore.RevocationCheck = store.Mode.String()
+	res.Notes = store.Notes()
 
 	presented, perr := pki.ReadCertsPEM(*certFile, data)
 	var bad *pki.CertificateError
@@ -190,10 +194,13 @@ func printVerify(w io.Writer, r *verifyResult) {
 	for _, c := range r.Chain {
 		fmt.Fprintf(w, "  #%d %q\n     issuer %q\n     serial %s  NotBefore=%s;NotAfter=%s  (%s)\n", c.Depth, c.Subject, c.Issuer, c.Serial, c.NotBefore, c.NotAfter, c.Source)
 	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 }
 
 // loadStore reads the bundle and CRLs through the loader edge check and
-// edge serve use, with the same limits, and returns the store's notes.
+// edge serve use, with the same limits.
 func loadStore(bundle string, crls []string, mode truststore.RevocationMode) (*truststore.Store, error) {
 	cas, _, err := truststore.LoadBundle(bundle)
 	if err != nil {

@@ -321,6 +321,7 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 		}
 		return
 	}
+	b.snap.Notes = append(b.snap.Notes, store.Notes()...)
 	now := time.Now()
 	for _, c := range store.CRLs {
 		if c.Stale(now) {

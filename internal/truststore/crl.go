@@ -505,6 +505,17 @@ func reasonBits(b []byte) uint16 {
 	return out
 }
 
+// indirectEntries reports whether an entry names a certificate issuer
+// (certificateIssuer), as only indirect CRLs may.
+func (l *RevocationList) indirectEntries() bool {
+	for issuer := range l.serials {
+		if issuer != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // Lookup reports whether the CRL lists serial for a certificate whose
 // issuer has the canonical name issuer; direct must be set when that
 // issuer is the CRL's own issuer, whose entries need no

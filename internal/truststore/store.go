@@ -187,9 +187,11 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options
 				ErrInvalidRevocationContent, in.Source, certfmt.DN(in.List.RawIssuer), name))
 			continue
 		}
-		if len(in.List.UnhandledCritical) > 0 && s.Mode == RevocationALB {
-			errs = append(errs, fmt.Errorf("%w: %s: unsupported critical %s", ErrInvalidRevocationContent, in.Source, strings.Join(in.List.UnhandledCritical, ", ")))
-			continue
+		if s.Mode == RevocationALB {
+			if why := albRefuses(in.List); why != "" {
+				errs = append(errs, fmt.Errorf("%w: %s: %s", ErrInvalidRevocationContent, in.Source, why))
+				continue
+			}
 		}
 		crl := &CRL{ID: assigned[i], Source: in.Source, List: in.List, Digest: in.Digest, Issuer: issuer}
 		if issuer != nil && s.Mode == RevocationALB {
@@ -203,6 +205,45 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options
 		return nil, errors.Join(errs...)
 	}
 	return s, nil
+}
+
+// albRefuses says why alb mode cannot apply l, or "". ALB documents
+// neither delta nor indirect CRLs, and a trust store keeps no CRL
+// history to relate a delta to its base; loading them as complete, direct
+// CRLs would apply them wrongly and silently (docs/behaviour.md, Fidelity
+// decisions).
+func albRefuses(l *RevocationList) string {
+	switch {
+	case len(l.UnhandledCritical) > 0:
+		return fmt.Sprintf("has an unsupported critical %s; RFC 5280 forbids using such a CRL", strings.Join(l.UnhandledCritical, ", "))
+	case l.BaseNumber != nil:
+		return fmt.Sprintf("is a delta CRL (deltaCRLIndicator, base CRL number %s); revocation_check: alb applies complete CRLs only: list the complete CRL (revocation_check: strict applies a delta CRL together with its base)", l.BaseNumber)
+	case l.IDP != nil && l.IDP.IndirectCRL, l.indirectEntries():
+		return "is an indirect CRL (issuingDistributionPoint indirectCRL); revocation_check: alb applies a CRL to the certificates of the CA that signed it, so entries for other CAs' certificates would never apply: use a CRL signed by each issuing CA (revocation_check: strict applies indirect CRLs)"
+	}
+	return ""
+}
+
+// Notes are what `edge check` and `edge verify` say about the store
+// beyond its summary: CRLs whose entries have no effect, and how strict
+// mode uses delta, indirect and unusable CRLs. Nil when there is nothing
+// to say.
+func (s *Store) Notes() []string {
+	var out []string
+	for _, c := range s.CRLs {
+		l := c.List
+		if s.Mode == RevocationStrict {
+			switch {
+			case len(l.UnhandledCritical) > 0:
+				out = append(out, fmt.Sprintf("%s has an unsupported critical %s; strict mode never uses it, so the certificates it covers have an unknown status (Failed:ClientCertUntrusted)", c.Source, strings.Join(l.UnhandledCritical, ", ")))
+			case l.BaseNumber != nil:
+				out = append(out, fmt.Sprintf("%s is a delta CRL of base CRL number %s; strict mode applies it with a complete CRL of that issuer numbered %s or later", c.Source, l.BaseNumber, l.BaseNumber))
+			case l.IDP != nil && l.IDP.IndirectCRL:
+				out = append(out, fmt.Sprintf("%s is an indirect CRL; strict mode applies its entries to the certificates of the CAs they name", c.Source))
+			}
+		}
+	}
+	return out
 }
 
 func (s *Store) crlIssuer(l *RevocationList) *x509.Certificate {

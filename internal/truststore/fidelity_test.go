@@ -1,0 +1,82 @@
+package truststore_test
+
+import (
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"edge/internal/pki"
+	"edge/internal/testutil"
+	"edge/internal/truststore"
+)
+
+// crlWith returns ca's CRL revoking serials, with extra CRL extensions.
+func crlWith(t *testing.T, ca *pki.CA, exts []pkix.Extension, serials ...*big.Int) *truststore.RevocationList {
+	t.Helper()
+	now := time.Now()
+	tmpl := &x509.RevocationList{Number: big.NewInt(2), ThisUpdate: now.Add(-time.Hour), NextUpdate: now.Add(24 * time.Hour), ExtraExtensions: exts}
+	for _, s := range serials {
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: now.Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.Cert, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := truststore.ParseCRLDER(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+var (
+	// deltaCRLIndicator (RFC 5280 §5.2.4), base CRL number 1, critical.
+	extDelta = pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 27}, Critical: true, Value: []byte{0x02, 0x01, 0x01}}
+	// issuingDistributionPoint with indirectCRL TRUE (§5.2.5), critical.
+	extIndirect = pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 28}, Critical: true, Value: []byte{0x30, 0x03, 0x84, 0x01, 0xFF}}
+	// An extension edge does not know, critical.
+	extUnknownCritical = pkix.Extension{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, Critical: true, Value: []byte{0x05, 0x00}}
+)
+
+// Issue 11 item 11: in alb mode a delta CRL, an indirect CRL and a CRL
+// with an unknown critical extension are refused at load with
+// InvalidRevocationContent saying why and what to do; strict mode loads
+// them and says at load what it does with them.
+func TestALBRefusesCRLsItCannotApply(t *testing.T) {
+	s := testutil.NewSeed(t)
+	cas := []*x509.Certificate{s.A.Cert, s.B.Cert}
+	for _, tc := range []struct {
+		name       string
+		ext        pkix.Extension
+		albErr     string
+		strictNote string
+	}{
+		{"delta CRL", extDelta, "b.crl: is a delta CRL (deltaCRLIndicator, base CRL number 1); revocation_check: alb applies complete CRLs only: list the complete CRL (revocation_check: strict applies a delta CRL together with its base)",
+			"b.crl is a delta CRL of base CRL number 1; strict mode applies it with a complete CRL of that issuer numbered 1 or later"},
+		{"indirect CRL", extIndirect, "b.crl: is an indirect CRL (issuingDistributionPoint indirectCRL); revocation_check: alb applies a CRL to the certificates of the CA that signed it, so entries for other CAs' certificates would never apply: use a CRL signed by each issuing CA (revocation_check: strict applies indirect CRLs)",
+			"b.crl is an indirect CRL; strict mode applies its entries to the certificates of the CAs they name"},
+		{"unknown critical extension", extUnknownCritical, "b.crl: has an unsupported critical CRL extension 1.3.6.1.4.1.99999.1; RFC 5280 forbids using such a CRL",
+			"b.crl has an unsupported critical CRL extension 1.3.6.1.4.1.99999.1; strict mode never uses it, so the certificates it covers have an unknown status (Failed:ClientCertUntrusted)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := truststore.RevocationInput{Source: "b.crl", List: crlWith(t, s.B, []pkix.Extension{tc.ext}, s.C.Cert.SerialNumber)}
+			_, err := truststore.New("alb", cas, []truststore.RevocationInput{in}, truststore.Options{})
+			if !errors.Is(err, truststore.ErrInvalidRevocationContent) || !strings.Contains(err.Error(), tc.albErr) {
+				t.Errorf("alb: %v\nwant InvalidRevocationContent containing %q", err, tc.albErr)
+			}
+			st, err := truststore.New("strict", cas, []truststore.RevocationInput{in}, truststore.Options{Revocation: truststore.RevocationStrict})
+			if err != nil {
+				t.Fatalf("strict: %v", err)
+			}
+			if notes := strings.Join(st.Notes(), "\n"); !strings.Contains(notes, tc.strictNote) {
+				t.Errorf("strict notes:\n%s\nwant %q", notes, tc.strictNote)
+			}
+		})
+	}
+}
