@@ -202,3 +202,62 @@ func TestCheckDeltaAndIndirectCRLs(t *testing.T) {
 		t.Errorf("strict: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// opensslIssue issues a client certificate for cn under ca with `openssl
+// ca` (as the CRL tutorials do), with its extensions section exts and any
+// extra arguments (-startdate/-enddate), and returns the certificate file
+// (openssl ca writes its text dump before the PEM block).
+func opensslIssue(t *testing.T, dir, name string, ca *pki.CA, cn string, args ...string) string {
+	t.Helper()
+	opensslPath(t)
+	work := filepath.Join(dir, name+".ca")
+	testutil.WriteFile(t, filepath.Join(work, "index.txt"), nil)
+	testutil.WriteFile(t, filepath.Join(work, "serial"), []byte("1000\n"))
+	testutil.WriteFile(t, filepath.Join(work, "ca.pem"), pki.CertPEM(ca.Cert))
+	key, _ := pki.KeyPEM(ca.Key)
+	testutil.WriteFile(t, filepath.Join(work, "ca.key"), key)
+	testutil.WriteFile(t, filepath.Join(work, "ca.cnf"), []byte(`[ca]
+default_ca = d
+[d]
+database = index.txt
+serial = serial
+new_certs_dir = .
+default_md = sha256
+default_days = 30
+policy = any
+unique_subject = no
+[any]
+commonName = supplied
+[client]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+`))
+	runOpenSSL(t, work, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "leaf.key", "-subj", "/CN="+cn, "-out", "leaf.csr")
+	out := filepath.Join(dir, name+".pem")
+	runOpenSSL(t, work, append([]string{"ca", "-batch", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.pem", "-in", "leaf.csr", "-extensions", "client", "-out", out}, args...)...)
+	return out
+}
+
+// Issue 12 item 1 with an openssl-made leaf: a client certificate
+// back-dated with `openssl ca -startdate -enddate` to before its CA
+// existed is Failed:ClientCertExpired, and Success with --ignore-expiry
+// (ignore_client_certificate_expiry): the leaf's dates play no part.
+func TestVerifyIgnoreExpiryBackdatedLeaf(t *testing.T) {
+	dir := t.TempDir()
+	seed := testutil.NewSeed(t) // B is valid from an hour ago
+	testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), pki.CertPEM(seed.A.Cert, seed.B.Cert))
+	leaf := opensslIssue(t, dir, "backdated", seed.B, "backdated", "-startdate", "20200101000000Z", "-enddate", "20210101000000Z")
+	args := []string{"verify", "--trust-store-bundle", "bundle.pem", "--cert", leaf}
+	if out, errOut, code := runEdge(t, dir, args...); code != 1 || !strings.Contains(out, "tls_verify_status: Failed:ClientCertExpired") {
+		t.Errorf("without --ignore-expiry: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := runEdge(t, dir, append(args, "--ignore-expiry")...); code != 0 || !strings.Contains(out, "tls_verify_status: Success") {
+		t.Errorf("--ignore-expiry: exit %d\n%s%s", code, out, errOut)
+	}
+	aCRL, _ := testutil.OpenSSLCRL(t, dir, "a", seed.A)
+	bCRL, _ := testutil.OpenSSLCRL(t, dir, "b", seed.B)
+	if out, errOut, code := runEdge(t, dir, append(args, "--ignore-expiry", "--revocation-check", "strict", "--crl", aCRL, "--crl", bCRL)...); code != 0 || !strings.Contains(out, "tls_verify_status: Success") {
+		t.Errorf("--ignore-expiry, strict: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"crypto/x509/pkix"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,9 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"edge/internal/admin"
 	"edge/internal/config"
+	"edge/internal/pki"
 	"edge/internal/testutil"
 )
 
@@ -110,4 +113,31 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// Issue 12 item 1 over a real handshake: with
+// ignore_client_certificate_expiry a leaf back-dated before its CA existed
+// logs Success and reaches the target; a leaf under an expired
+// intermediate still fails.
+func TestIgnoreExpiryBackdatedLeafHandshake(t *testing.T) {
+	seed := testutil.NewSeed(t)
+	now := time.Now()
+	backdated := testutil.Client(t, seed.B, pki.Options{Subject: pkix.Name{CommonName: "backdated"}, NotBefore: now.AddDate(-3, 0, 0), NotAfter: now.AddDate(-2, 0, 0)})
+	oldCA, err := seed.B.NewIntermediate(pki.Options{Subject: pkix.Name{CommonName: "old-ca"}, NotBefore: now.Add(-72 * time.Hour), NotAfter: now.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	underOld := testutil.Client(t, oldCA, pki.Options{Subject: pkix.Name{CommonName: "under-old"}, NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(48 * time.Hour)})
+	e := startEdge(t, seed, listenerYAML{mtls: "{mode: verify, trust_store: seed, ignore_client_certificate_expiry: true}"})
+	code, _, port, err := e.get(e.clientTLS(backdated, nil))
+	if err != nil || code != 200 {
+		t.Fatalf("back-dated leaf: %d %v; want 200", code, err)
+	}
+	_, _, portOld, err := e.get(e.clientTLS(underOld, nil))
+	if err == nil {
+		t.Error("leaf under an expired intermediate: request succeeded")
+	}
+	lines := e.byPort()
+	checkLine(t, lines[port], certFields(backdated, map[string]string{"tls_verify_status": "Success"}))
+	checkLine(t, lines[portOld], certFields(underOld, map[string]string{"tls_verify_status": "Failed:ClientCertExpired"}))
 }

@@ -80,3 +80,50 @@ func TestALBRefusesCRLsItCannotApply(t *testing.T) {
 		})
 	}
 }
+
+// Issue 12 item 1: ignore_client_certificate_expiry waives the leaf's
+// validity period completely: a leaf back-dated before its CA existed (no
+// overlap with the issuer), or not yet valid, is Success. The CAs are
+// still checked at the current time.
+func TestIgnoreExpiryWaivesTheLeafsDates(t *testing.T) {
+	s := testutil.NewSeed(t) // A and B valid from an hour ago
+	now := time.Now()
+	backdated := testutil.Client(t, s.B, pki.Options{Subject: pkix.Name{CommonName: "backdated"}, NotBefore: now.AddDate(-3, 0, 0), NotAfter: now.AddDate(-2, 0, 0)})
+	future := testutil.Client(t, s.B, pki.Options{Subject: pkix.Name{CommonName: "future"}, NotBefore: now.AddDate(1, 0, 0), NotAfter: now.AddDate(2, 0, 0)})
+	oldCA, err := s.B.NewIntermediate(pki.Options{Subject: pkix.Name{CommonName: "old-ca"}, NotBefore: now.Add(-72 * time.Hour), NotAfter: now.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	underOld := testutil.Client(t, oldCA, pki.Options{Subject: pkix.Name{CommonName: "under-old"}, NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(-2 * time.Hour)})
+	otherKey := testutil.Client(t, s.F, pki.Options{Subject: pkix.Name{CommonName: "forged"}, NotBefore: now.AddDate(-3, 0, 0), NotAfter: now.AddDate(-2, 0, 0)})
+	for _, mode := range []truststore.RevocationMode{truststore.RevocationALB, truststore.RevocationStrict} {
+		var crls []truststore.RevocationInput
+		if mode == truststore.RevocationStrict {
+			crls = []truststore.RevocationInput{
+				{Source: "a.crl", List: crlWith(t, s.A, nil)}, {Source: "b.crl", List: crlWith(t, s.B, nil)},
+			}
+		}
+		store, err := truststore.New("s", []*x509.Certificate{s.A.Cert, s.B.Cert}, crls, truststore.Options{Revocation: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name   string
+			chain  []*x509.Certificate
+			ignore bool
+			want   truststore.Status
+		}{
+			{"back-dated leaf", backdated.ChainWithoutRoot(), false, truststore.ClientCertExpired},
+			{"back-dated leaf, ignore expiry", backdated.ChainWithoutRoot(), true, truststore.Success},
+			{"back-dated leaf, ignore expiry, again (cached)", backdated.ChainWithoutRoot(), true, truststore.Success},
+			{"not-yet-valid leaf, ignore expiry", future.ChainWithoutRoot(), true, truststore.Success},
+			{"expired intermediate, ignore expiry", underOld.ChainWithoutRoot(), true, truststore.ClientCertExpired},
+			{"back-dated leaf of an unknown CA, ignore expiry", []*x509.Certificate{otherKey.Cert, s.B.Cert}, true, truststore.ClientCertUntrusted},
+		} {
+			v := store.Verify(tc.chain, truststore.VerifyOptions{IgnoreExpiry: tc.ignore})
+			if v.Status != tc.want {
+				t.Errorf("%s, %s: %s (%s); want %s", mode, tc.name, v.Status, v.Detail, tc.want)
+			}
+		}
+	}
+}

@@ -27,9 +27,10 @@ const (
 type VerifyOptions struct {
 	// Now is the verification time; zero means time.Now().
 	Now time.Time
-	// IgnoreExpiry is ALB's ignore_client_certificate_expiry: a leaf past
-	// its NotAfter is accepted. Expired intermediates and not-yet-valid
-	// certificates still fail.
+	// IgnoreExpiry is ALB's ignore_client_certificate_expiry: the leaf's
+	// validity period plays no part (expired, not yet valid, or valid at
+	// no moment its CAs are). Intermediates and the root are still
+	// checked at Now.
 	IgnoreExpiry bool
 }
 
@@ -140,34 +141,50 @@ func (s *Store) evaluate(path []*x509.Certificate, now time.Time, ignoreExpiry b
 		return v
 	}
 	for i, c := range path {
+		if i == 0 && ignoreExpiry {
+			continue // ignore_client_certificate_expiry: the leaf's dates play no part
+		}
 		switch {
 		case now.Before(c.NotBefore):
 			v := fail(ClientCertNotYetValid, c, i, "%q is not valid before %s", certfmt.DN(c.RawSubject), c.NotBefore.UTC().Format(time.RFC3339))
 			v.Chain = path
 			return v
-		case now.After(c.NotAfter) && !(i == 0 && ignoreExpiry):
+		case now.After(c.NotAfter):
 			v := fail(ClientCertExpired, c, i, "%q expired at %s", certfmt.DN(c.RawSubject), c.NotAfter.UTC().Format(time.RFC3339))
 			v.Chain = path
 			return v
 		}
 	}
+	if len(path) == 1 {
+		return s.finish(path, now)
+	}
 	// The validity periods are fine (or waived); let Go check everything
 	// else about the path (CA flags, path length, name constraints,
 	// policies, critical extensions) at a moment when every certificate
 	// is within its validity period.
-	at, ok := commonTime(path, now)
+	checked := path
+	if ignoreExpiry {
+		checked = path[1:]
+	}
+	at, ok := commonTime(checked, now)
 	if !ok {
 		v := fail(ClientCertUntrusted, path[0], 0, "the validity periods of the chain do not overlap")
 		v.Chain = path
 		return v
 	}
-	roots, inter := x509.NewCertPool(), x509.NewCertPool()
-	roots.AddCert(path[len(path)-1])
-	for _, c := range path[1 : len(path)-1] {
-		inter.AddCert(c)
+	cas := path[1:]
+	if leaf := path[0]; ignoreExpiry && (at.Before(leaf.NotBefore) || at.After(leaf.NotAfter)) {
+		// A waived leaf valid at no moment the CAs are (back-dated before
+		// its CA existed): Go verifies at a moment inside the leaf's
+		// period, against copies of the CAs whose periods are stretched
+		// to cover it. Their real periods were checked above, at now.
+		at = clampTime(at, leaf.NotBefore, leaf.NotAfter)
+		cas = stretched(cas, at)
 	}
-	if len(path) == 1 {
-		return s.finish(path, now)
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(cas[len(cas)-1])
+	for _, c := range cas[:len(cas)-1] {
+		inter.AddCert(c)
 	}
 	if _, err := path[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
 		v := fail(ClientCertUntrusted, path[0], 0, "%v", err)
@@ -336,6 +353,33 @@ func commonTime(path []*x509.Certificate, now time.Time) (time.Time, bool) {
 		return hi, true
 	}
 	return now, true
+}
+
+func clampTime(t, lo, hi time.Time) time.Time {
+	switch {
+	case t.Before(lo):
+		return lo
+	case t.After(hi):
+		return hi
+	}
+	return t
+}
+
+// stretched returns copies of cas whose validity periods include at. The
+// copies share the certificates' bytes, so signatures and equality hold.
+func stretched(cas []*x509.Certificate, at time.Time) []*x509.Certificate {
+	out := make([]*x509.Certificate, len(cas))
+	for i, c := range cas {
+		cp := *c
+		if at.Before(cp.NotBefore) {
+			cp.NotBefore = at
+		}
+		if at.After(cp.NotAfter) {
+			cp.NotAfter = at
+		}
+		out[i] = &cp
+	}
+	return out
 }
 
 func shortest(chains [][]*x509.Certificate) []*x509.Certificate {

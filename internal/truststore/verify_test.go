@@ -72,7 +72,7 @@ func TestVerifySeedAndFailureClasses(t *testing.T) {
 		{"expired leaf", chain(expired), false, truststore.ClientCertExpired, 0},
 		{"expired leaf, ignore expiry", chain(expired), true, truststore.Success, 0},
 		{"not yet valid", chain(future), false, truststore.ClientCertNotYetValid, 0},
-		{"not yet valid, ignore expiry", chain(future), true, truststore.ClientCertNotYetValid, 0},
+		{"not yet valid, ignore expiry (the leaf's dates play no part)", chain(future), true, truststore.Success, 0},
 		{"expired intermediate", chain(underOld), false, truststore.ClientCertExpired, 1},
 		{"expired intermediate, ignore expiry", chain(underOld), true, truststore.ClientCertExpired, 1},
 		{"serverAuth only", chain(serverOnly), false, truststore.ClientCertPurposeInvalid, 0},
