@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -260,4 +262,60 @@ func TestVerifyIgnoreExpiryBackdatedLeaf(t *testing.T) {
 	if out, errOut, code := runEdge(t, dir, append(args, "--ignore-expiry", "--revocation-check", "strict", "--crl", aCRL, "--crl", bCRL)...); code != 0 || !strings.Contains(out, "tls_verify_status: Success") {
 		t.Errorf("--ignore-expiry, strict: exit %d\n%s%s", code, out, errOut)
 	}
+}
+
+// opensslNegativeSerial issues a client certificate for cn under ca with
+// serial -0x1234 (`openssl x509 -req -set_serial`), writing name.pem and
+// name.key into dir.
+func opensslNegativeSerial(t *testing.T, dir, name string, ca *pki.CA, cn string) (certPath, keyPath string) {
+	t.Helper()
+	opensslPath(t)
+	work := filepath.Join(dir, name+".work")
+	testutil.WriteFile(t, filepath.Join(work, "ca.pem"), pki.CertPEM(ca.Cert))
+	key, _ := pki.KeyPEM(ca.Key)
+	testutil.WriteFile(t, filepath.Join(work, "ca.key"), key)
+	testutil.WriteFile(t, filepath.Join(work, "ext.cnf"), []byte("[client]\nbasicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\n"))
+	certPath, keyPath = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".key")
+	runOpenSSL(t, work, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyPath, "-subj", "/CN="+cn, "-out", "leaf.csr")
+	runOpenSSL(t, work, "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "-0x1234", "-days", "30", "-extfile", "ext.cnf", "-extensions", "client", "-out", certPath)
+	return certPath, keyPath
+}
+
+// Issue 12 item 2 with openssl-made inputs: a CRL entry for a certificate
+// with a negative serial has no effect (ALB cannot revoke such
+// certificates); edge check and edge verify say so, and the verdict is
+// Success.
+func TestNegativeSerialCRLEntryHasNoEffect(t *testing.T) {
+	dir := t.TempDir()
+	seed := checkFixture(t, dir)
+	neg, _ := opensslNegativeSerial(t, dir, "neg", seed.B, "negative")
+	der, err := pemDER(neg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, _ := testutil.OpenSSLCRL(t, dir, "b", seed.B, &x509.Certificate{Raw: der})
+	if out := runOpenSSL(t, dir, "crl", "-in", crl, "-noout", "-text"); !strings.Contains(out, "Serial Number: -1234") {
+		t.Fatalf("openssl did not list the negative serial:\n%s", out)
+	}
+	edit(t, dir, "    ca_certificates_bundle: bundle.pem", "    ca_certificates_bundle: bundle.pem\n    revocations: [b.pem]")
+	note := "b.pem: 1 entry has a negative serial number; ALB cannot revoke certificates with negative serial numbers, so it has no effect"
+	if out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml"); code != 0 || !strings.Contains(out, "note: "+note) {
+		t.Errorf("check: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code := runEdge(t, dir, "verify", "--trust-store-bundle", "bundle.pem", "--crl", "b.pem", "--cert", neg)
+	if code != 0 || !strings.Contains(out, "tls_verify_status: Success") || !strings.Contains(out, "serial -1234 of \"CN=negative\" is listed by CRL 1 (b.pem), but ALB cannot revoke certificates with negative serial numbers: the entry has no effect") || !strings.Contains(out, "note: "+note) {
+		t.Errorf("verify: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func pemDER(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, os.ErrInvalid
+	}
+	return blk.Bytes, nil
 }

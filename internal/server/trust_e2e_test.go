@@ -1,12 +1,19 @@
+// ALB accepts client certificates with negative serial numbers (it only
+// cannot revoke them), and so does the edge binary (cmd/edge/main.go).
+//
+//go:debug x509negativeserial=1
+
 package server_test
 
 import (
 	"bytes"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,4 +147,50 @@ func TestIgnoreExpiryBackdatedLeafHandshake(t *testing.T) {
 	lines := e.byPort()
 	checkLine(t, lines[port], certFields(backdated, map[string]string{"tls_verify_status": "Success"}))
 	checkLine(t, lines[portOld], certFields(underOld, map[string]string{"tls_verify_status": "Failed:ClientCertExpired"}))
+}
+
+// Issue 12 item 2 over a real handshake: a client whose certificate has a
+// negative serial number (made by openssl; Go refuses to create one) and
+// is listed on its issuer's CRL gets in: ALB cannot revoke such
+// certificates.
+func TestNegativeSerialClientIsNotRevoked(t *testing.T) {
+	openssl := lookTool(t, "openssl")
+	seed := testutil.NewSeed(t)
+	dir := t.TempDir()
+	testutil.WriteFile(t, filepath.Join(dir, "ca.pem"), pki.CertPEM(seed.B.Cert))
+	caKey, _ := pki.KeyPEM(seed.B.Key)
+	testutil.WriteFile(t, filepath.Join(dir, "ca.key"), caKey)
+	testutil.WriteFile(t, filepath.Join(dir, "ext.cnf"), []byte("[client]\nbasicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\n"))
+	for _, args := range [][]string{
+		{"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "neg.key", "-subj", "/CN=negative", "-out", "neg.csr"},
+		{"x509", "-req", "-in", "neg.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "-0x1234", "-days", "30", "-extfile", "ext.cnf", "-extensions", "client", "-out", "neg.pem"},
+	} {
+		cmd := exec.Command(openssl, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("openssl %v: %v\n%s", args, err, out)
+		}
+	}
+	certs, err := pki.ParseCertsPEM(readFile(t, filepath.Join(dir, "neg.pem")))
+	if err != nil || certs[0].SerialNumber.Sign() >= 0 {
+		t.Fatalf("negative-serial certificate: %v", err)
+	}
+	key, err := pki.ParseKeyPEM(readFile(t, filepath.Join(dir, "neg.key")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	neg := &pki.Issued{Cert: certs[0], Key: key, Chain: []*x509.Certificate{seed.B.Cert}}
+	crl, _ := testutil.OpenSSLCRL(t, dir, "b", seed.B, neg.Cert, seed.C.Cert)
+	e := startEdge(t, seed, listenerYAML{mtls: verifyMTLS, crls: []string{crl}})
+	code, _, port, err := e.get(e.clientTLS(neg, nil))
+	if err != nil || code != 200 {
+		t.Fatalf("negative serial listed on the CRL: %d %v; want 200", code, err)
+	}
+	_, _, portC, err := e.get(e.clientTLS(seed.C, nil))
+	if err == nil {
+		t.Error("C (positive serial, on the same CRL) got in")
+	}
+	lines := e.byPort()
+	checkLine(t, lines[port], certFields(neg, map[string]string{"tls_verify_status": "Success"}))
+	checkLine(t, lines[portC], certFields(seed.C, map[string]string{"tls_verify_status": "Failed:ClientCertCrlHit"}))
 }

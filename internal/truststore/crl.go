@@ -41,6 +41,9 @@ type RevocationList struct {
 	SignatureAlgorithm x509.SignatureAlgorithm
 	// Entries is the number of revoked certificates listed.
 	Entries int
+	// NegativeSerials counts the entries with a negative serial number,
+	// which alb mode never applies (ALB cannot revoke such certificates).
+	NegativeSerials int
 
 	tbs, signature []byte
 	// verifiedBy is the issuerKey of the CA whose signature was checked
@@ -286,6 +289,9 @@ func (l *RevocationList) readEntries(revoked cryptobyte.String) error {
 					}
 				}
 			}
+		}
+		if len(serial) > 0 && serial[0]&0x80 != 0 {
+			l.NegativeSerials++
 		}
 		m.add(serialKey(serial), reason)
 		l.Entries++

@@ -7,6 +7,8 @@ import (
 	"encoding/asn1"
 	"errors"
 	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +127,50 @@ func TestIgnoreExpiryWaivesTheLeafsDates(t *testing.T) {
 				t.Errorf("%s, %s: %s (%s); want %s", mode, tc.name, v.Status, v.Detail, tc.want)
 			}
 		}
+	}
+}
+
+// Issue 12 item 2: ALB cannot revoke a certificate with a negative serial
+// number (ALB guide, trust stores). In alb mode a CRL entry matching one
+// has no effect: the chain is Success and the verdict and the store's
+// notes say so. Strict mode follows RFC 5280 and revokes it. The inputs
+// are NIST PKITS 4.4.15 (EE serial -1, listed on its CA's CRL).
+func TestNegativeSerialsAreNeverRevoked(t *testing.T) {
+	dir := filepath.Join(testutil.SharedDir(t), "conformance", "pkits")
+	read := func(sub, name string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, sub, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	anchor, _ := x509.ParseCertificate(read("certs", "TrustAnchorRootCertificate.crt"))
+	ca, _ := x509.ParseCertificate(read("certs", "NegativeSerialNumberCACert.crt"))
+	ee, err := x509.ParseCertificate(read("certs", "InvalidNegativeSerialNumberTest15EE.crt"))
+	if err != nil || ee.SerialNumber.Sign() >= 0 {
+		t.Fatalf("PKITS 4.4.15 EE: %v, serial %v", err, ee.SerialNumber)
+	}
+	anchorCRL, _ := truststore.ParseCRLDER(read("crls", "TrustAnchorRootCRL.crl"))
+	caCRL, _ := truststore.ParseCRLDER(read("crls", "NegativeSerialNumberCACRL.crl"))
+	crls := []truststore.RevocationInput{{Source: "root.crl", List: anchorCRL}, {Source: "negative.crl", List: caCRL}}
+	at := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+	alb, err := truststore.New("alb", []*x509.Certificate{anchor, ca}, crls, truststore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := alb.Verify([]*x509.Certificate{ee, ca}, truststore.VerifyOptions{Now: at})
+	if v.Status != truststore.Success || !strings.Contains(v.Detail, "is listed by CRL 2 (negative.crl), but ALB cannot revoke certificates with negative serial numbers: the entry has no effect") {
+		t.Errorf("alb: %s (%s); want Success saying the entry has no effect", v.Status, v.Detail)
+	}
+	if notes := strings.Join(alb.Notes(), "\n"); !strings.Contains(notes, "negative.crl: 1 entry has a negative serial number; ALB cannot revoke certificates with negative serial numbers, so it has no effect") {
+		t.Errorf("alb notes:\n%s", notes)
+	}
+	strict, err := truststore.New("strict", []*x509.Certificate{anchor}, crls, truststore.Options{Revocation: truststore.RevocationStrict})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := strict.Verify([]*x509.Certificate{ee, ca}, truststore.VerifyOptions{Now: at}); v.Status != truststore.ClientCertCrlHit {
+		t.Errorf("strict: %s (%s); want Failed:ClientCertCrlHit (RFC 5280)", v.Status, v.Detail)
 	}
 }

@@ -232,6 +232,13 @@ func (s *Store) Notes() []string {
 	var out []string
 	for _, c := range s.CRLs {
 		l := c.List
+		if n := l.NegativeSerials; n > 0 && s.Mode == RevocationALB {
+			what, effect := "entries have", "they have"
+			if n == 1 {
+				what, effect = "entry has", "it has"
+			}
+			out = append(out, fmt.Sprintf("%s: %d %s a negative serial number; ALB cannot revoke certificates with negative serial numbers, so %s no effect", c.Source, n, what, effect))
+		}
 		if s.Mode == RevocationStrict {
 			switch {
 			case len(l.UnhandledCritical) > 0:

@@ -215,7 +215,12 @@ func (s *Store) finishChecks(chain []*x509.Certificate, now time.Time) Verdict {
 	if v := purpose(chain); v.Status != Success {
 		return v
 	}
-	if v := s.checkRevocation(chain, now); v.Status != Success {
+	v := s.checkRevocation(chain, now)
+	switch {
+	case v.Status != Success:
+		return v
+	case v.Detail != "":
+		v.Detail = "the chain is trusted; " + v.Detail
 		return v
 	}
 	return Verdict{Status: Success, Detail: "the chain is trusted"}
