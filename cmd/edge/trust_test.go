@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -318,4 +319,53 @@ func pemDER(path string) ([]byte, error) {
 		return nil, os.ErrInvalid
 	}
 	return blk.Bytes, nil
+}
+
+// Issue 12 item 3 with openssl-made CA certificates: edge check refuses a
+// bundle whose CA has a 1024-bit RSA key or is signed with SHA-1, naming
+// the index, subject and rule; a root that signs itself with SHA-1 is
+// accepted with a note.
+func TestCheckBundleCARequirements(t *testing.T) {
+	dir := t.TempDir()
+	checkFixture(t, dir)
+	bundle, _ := os.ReadFile(filepath.Join(dir, "bundle.pem"))
+	runOpenSSL(t, dir, "req", "-x509", "-newkey", "rsa:1024", "-nodes", "-keyout", "weak.key", "-subj", "/CN=weak", "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE", "-out", "weak.pem")
+	runOpenSSL(t, dir, "req", "-x509", "-sha1", "-newkey", "rsa:2048", "-nodes", "-keyout", "old.key", "-subj", "/CN=old root", "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE", "-out", "old.pem")
+	testutil.WriteFile(t, filepath.Join(dir, "ca.cnf"), []byte("[ca]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = keyCertSign, cRLSign\n"))
+	runOpenSSL(t, dir, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "sha1.key", "-subj", "/CN=sha1 intermediate", "-out", "sha1.csr")
+	runOpenSSL(t, dir, "x509", "-req", "-sha1", "-in", "sha1.csr", "-CA", "old.pem", "-CAkey", "old.key", "-set_serial", "7", "-days", "30", "-extfile", "ca.cnf", "-extensions", "ca", "-out", "sha1.pem")
+	read := func(n string) []byte { b, _ := os.ReadFile(filepath.Join(dir, n)); return b }
+
+	testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), append(append([]byte{}, bundle...), read("weak.pem")...))
+	checkOneLine(t, dir, `^bundle\.pem:\d+: InvalidCaCertificatesBundle: certificate #3: "CN=weak" has a 1024-bit RSA key; ALB requires RSA keys of 2048 to 8192 bits or ECDSA keys on P-256, P-384 or P-521 \(trust_stores\[0\]\.ca_certificates_bundle at edge\.yaml:6\)$`)
+
+	testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), append(append(append([]byte{}, bundle...), read("old.pem")...), read("sha1.pem")...))
+	checkOneLine(t, dir, `^bundle\.pem:\d+: InvalidCaCertificatesBundle: certificate #4: "CN=sha1 intermediate" is signed with SHA1-RSA; ALB requires SHA-256, SHA-384 or SHA-512 with RSA, RSASSA-PSS or ECDSA`)
+
+	testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), append(append([]byte{}, bundle...), read("old.pem")...))
+	if out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml"); code != 0 || !strings.Contains(out, `note: CA #3 "CN=old root" signs itself with SHA1-RSA; a root's own signature is never verified, so edge accepts it`) {
+		t.Errorf("SHA-1 self-signed root: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// Issue 12 item 3: edge pki bundle does not write a bundle edge or ALB
+// would refuse (here 26 CAs; ALB allows 25).
+func TestPKIBundleRefusesWhatALBRefuses(t *testing.T) {
+	dir := t.TempDir()
+	var names []string
+	for i := 1; i <= 26; i++ {
+		n := "ca" + strconv.Itoa(i)
+		mustEdge(t, dir, "pki", "ca", "--name", n)
+		names = append(names, n)
+	}
+	if out := mustEdge(t, dir, append([]string{"pki", "bundle", "--out", "ok.pem"}, names[:25]...)...); !strings.Contains(out, "wrote ok.pem") {
+		t.Errorf("25 CAs: %s", out)
+	}
+	_, errOut, code := runEdge(t, dir, append([]string{"pki", "bundle", "--out", "bad.pem"}, names...)...)
+	if code != 1 || !strings.Contains(errOut, "not writing bad.pem, as edge and ALB would refuse it: InvalidCaCertificatesBundle: bundle has 26 certificates; ALB allows at most 25 per trust store") {
+		t.Errorf("26 CAs: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bad.pem")); err == nil {
+		t.Error("bad.pem was written")
+	}
 }

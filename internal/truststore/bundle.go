@@ -195,12 +195,27 @@ func checkCA(b64 []byte, line, index int, add func(line, idx int, format string,
 		add(line, index, "cannot parse certificate: %v", err)
 		return nil
 	}
-	if c.Version != 3 {
-		add(line, index, "%s is an X.509v%d certificate; ALB accepts only v3", subjectOf(c), c.Version)
+	if why := versionRule(c); why != "" {
+		add(line, index, "%s %s", subjectOf(c), why)
 		return nil
 	}
 	if !c.BasicConstraintsValid || !c.IsCA {
 		add(line, index, "%s is not a CA certificate (basicConstraints CA:TRUE is missing)", subjectOf(c))
+		return nil
+	}
+	ok := true
+	if why := keyRule(c); why != "" {
+		add(line, index, "%s %s", subjectOf(c), why)
+		ok = false
+	}
+	// A self-signed root's own signature is never verified (RFC 5280
+	// §6.1.1 (d) takes a trust anchor as a name and a key); Store.Notes
+	// says when it uses an algorithm ALB lists as unsupported.
+	if why := signatureRule(c); why != "" && !selfSigned(c) {
+		add(line, index, "%s %s", subjectOf(c), why)
+		ok = false
+	}
+	if !ok {
 		return nil
 	}
 	return c

@@ -1,7 +1,12 @@
 package truststore_test
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -172,5 +177,91 @@ func TestNegativeSerialsAreNeverRevoked(t *testing.T) {
 	}
 	if v := strict.Verify([]*x509.Certificate{ee, ca}, truststore.VerifyOptions{Now: at}); v.Status != truststore.ClientCertCrlHit {
 		t.Errorf("strict: %s (%s); want Failed:ClientCertCrlHit (RFC 5280)", v.Status, v.Detail)
+	}
+}
+
+// caCert creates a CA certificate for cn with key, signed by parent (nil:
+// self-signed) with algo (0: Go's default for the key).
+func caCert(t *testing.T, cn string, key crypto.Signer, parent *x509.Certificate, parentKey crypto.Signer, algo x509.SignatureAlgorithm) *x509.Certificate {
+	t.Helper()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0),
+		BasicConstraintsValid: true, IsCA: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		SignatureAlgorithm: algo,
+	}
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Issue 12 item 3: a bundle's CA certificates must meet ALB's certificate
+// requirements (RSA 2048-8192 or ECDSA P-256/P-384/P-521 keys, X.509v3,
+// SHA-256/384/512 with RSA, RSA-PSS or ECDSA); otherwise
+// InvalidCaCertificatesBundle names the index, the subject and the rule.
+// A self-signed root's own signature is never verified, so its algorithm
+// gets a note, not an error; its key must still meet the rule.
+func TestBundleCARequirements(t *testing.T) {
+	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p224, _ := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	rsa1024, _ := rsa.GenerateKey(rand.Reader, 1024)
+	rsa2048, _ := rsa.GenerateKey(rand.Reader, 2048)
+	_, ed, _ := ed25519.GenerateKey(rand.Reader)
+	root := caCert(t, "root", p256, nil, nil, 0)
+	bundle := func(cs ...*x509.Certificate) []byte {
+		var b []byte
+		for _, c := range cs {
+			b = append(b, pki.CertPEM(c)...)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name  string
+		certs []*x509.Certificate
+		want  string // "" means accepted
+		note  string
+	}{
+		{"P-256 root", []*x509.Certificate{root}, "", ""},
+		{"RSA 2048 intermediate, SHA-256", []*x509.Certificate{root, caCert(t, "rsa", rsa2048, root, p256, 0)}, "", ""},
+		{"RSA-PSS intermediate", []*x509.Certificate{caCert(t, "pss root", rsa2048, nil, nil, x509.SHA256WithRSAPSS)}, "", ""},
+		{"RSA 1024 intermediate", []*x509.Certificate{root, caCert(t, "small", rsa1024, root, p256, 0)},
+			`certificate #2: "CN=small" has a 1024-bit RSA key; ALB requires RSA keys of 2048 to 8192 bits or ECDSA keys on P-256, P-384 or P-521`, ""},
+		{"RSA 1024 self-signed root", []*x509.Certificate{caCert(t, "small root", rsa1024, nil, nil, 0)}, `certificate #1: "CN=small root" has a 1024-bit RSA key`, ""},
+		{"P-224 intermediate", []*x509.Certificate{root, caCert(t, "p224", p224, root, p256, 0)}, `certificate #2: "CN=p224" has an ECDSA key on P-224; ALB requires`, ""},
+		{"Ed25519 root", []*x509.Certificate{caCert(t, "ed", ed, nil, nil, 0)}, `certificate #1: "CN=ed" has an Ed25519 key; ALB requires`, ""},
+		{"SHA-1 intermediate", []*x509.Certificate{caCert(t, "rsa root", rsa2048, nil, nil, 0), caCert(t, "sha1", rsa2048, caCert(t, "rsa root", rsa2048, nil, nil, 0), rsa2048, x509.SHA1WithRSA)},
+			`certificate #2: "CN=sha1" is signed with SHA1-RSA; ALB requires SHA-256, SHA-384 or SHA-512 with RSA, RSASSA-PSS or ECDSA`, ""},
+		{"SHA-1 self-signed root", []*x509.Certificate{caCert(t, "old root", rsa2048, nil, nil, x509.SHA1WithRSA)}, "",
+			`CA #1 "CN=old root" signs itself with SHA1-RSA; a root's own signature is never verified, so edge accepts it`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cas, err := truststore.ParseBundle("bundle.pem", bundle(tc.certs...))
+			if tc.want != "" {
+				var be *truststore.BundleError
+				if !errors.As(err, &be) || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("err = %v; want an InvalidCaCertificatesBundle containing %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseBundle: %v", err)
+			}
+			st, err := truststore.New("s", cas, nil, truststore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if notes := strings.Join(st.Notes(), "\n"); tc.note != "" && !strings.Contains(notes, tc.note) || tc.note == "" && notes != "" {
+				t.Errorf("notes:\n%s\nwant %q", notes, tc.note)
+			}
+		})
 	}
 }

@@ -225,11 +225,17 @@ func albRefuses(l *RevocationList) string {
 }
 
 // Notes are what `edge check` and `edge verify` say about the store
-// beyond its summary: CRLs whose entries have no effect, and how strict
-// mode uses delta, indirect and unusable CRLs. Nil when there is nothing
-// to say.
+// beyond its summary: a root that signs itself with an algorithm ALB
+// lists as unsupported, CRL entries without effect, and how strict mode
+// uses delta, indirect and unusable CRLs. Nil when there is nothing to
+// say.
 func (s *Store) Notes() []string {
 	var out []string
+	for i, c := range s.CAs {
+		if why := signatureRule(c); why != "" && selfSigned(c) {
+			out = append(out, fmt.Sprintf("CA #%d %q signs itself with %s; a root's own signature is never verified, so edge accepts it (ALB's certificate requirements list SHA-256/384/512 only: if CreateTrustStore refuses the bundle, re-issue the root)", i+1, certfmt.DN(c.RawSubject), c.SignatureAlgorithm))
+		}
+	}
 	for _, c := range s.CRLs {
 		l := c.List
 		if n := l.NegativeSerials; n > 0 && s.Mode == RevocationALB {

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"time"
 
 	"edge/internal/certfmt"
@@ -241,32 +242,72 @@ func allowsClientAuth(ekus []x509.ExtKeyUsage) bool {
 
 // unsupportedType returns why ALB would refuse c's key or signature, or "".
 // ALB accepts X.509v3 certificates with RSA 2048-8192 or ECDSA
-// P-256/P-384/P-521 keys, signed with SHA-256/384/512 RSA, RSA-PSS or ECDSA.
+// P-256/P-384/P-521 keys, signed with SHA-256/384/512 RSA, RSA-PSS or
+// ECDSA (ALB guide, mutual authentication: certificate requirements).
 func unsupportedType(c *x509.Certificate) string {
-	if c.Version != 3 {
-		return fmt.Sprintf("%q is an X.509v%d certificate; ALB accepts only v3", certfmt.DN(c.RawSubject), c.Version)
+	why := versionRule(c)
+	if why == "" {
+		why = keyRule(c)
 	}
+	if why == "" {
+		why = signatureRule(c)
+	}
+	if why == "" {
+		return ""
+	}
+	return fmt.Sprintf("%q %s", certfmt.DN(c.RawSubject), why)
+}
+
+func versionRule(c *x509.Certificate) string {
+	if c.Version != 3 {
+		return fmt.Sprintf("is an X.509v%d certificate; ALB accepts only v3", c.Version)
+	}
+	return ""
+}
+
+const keyRequirement = "ALB requires RSA keys of 2048 to 8192 bits or ECDSA keys on P-256, P-384 or P-521"
+
+// keyRule says how c's public key breaks ALB's requirement, or "".
+func keyRule(c *x509.Certificate) string {
 	switch k := c.PublicKey.(type) {
 	case *rsa.PublicKey:
 		if n := k.N.BitLen(); n < 2048 || n > 8192 {
-			return fmt.Sprintf("%q has a %d-bit RSA key; ALB accepts 2048 to 8192 bits", certfmt.DN(c.RawSubject), n)
+			return fmt.Sprintf("has a %d-bit RSA key; %s", n, keyRequirement)
 		}
 	case *ecdsa.PublicKey:
 		switch k.Curve {
 		case elliptic.P256(), elliptic.P384(), elliptic.P521():
 		default:
-			return fmt.Sprintf("%q has an ECDSA key on an unsupported curve", certfmt.DN(c.RawSubject))
+			return fmt.Sprintf("has an ECDSA key on %s; %s", k.Curve.Params().Name, keyRequirement)
 		}
 	default:
-		return fmt.Sprintf("%q has a %s key; ALB accepts only RSA and ECDSA", certfmt.DN(c.RawSubject), c.PublicKeyAlgorithm)
+		name := c.PublicKeyAlgorithm.String()
+		article := "a"
+		if strings.ContainsRune("AEIOU", rune(name[0])) {
+			article = "an"
+		}
+		return fmt.Sprintf("has %s %s key; %s", article, name, keyRequirement)
 	}
+	return ""
+}
+
+// signatureRule says how c's signature algorithm breaks ALB's
+// requirement, or "".
+func signatureRule(c *x509.Certificate) string {
 	switch c.SignatureAlgorithm {
 	case x509.SHA256WithRSA, x509.SHA384WithRSA, x509.SHA512WithRSA,
 		x509.SHA256WithRSAPSS, x509.SHA384WithRSAPSS, x509.SHA512WithRSAPSS,
 		x509.ECDSAWithSHA256, x509.ECDSAWithSHA384, x509.ECDSAWithSHA512:
 		return ""
 	}
-	return fmt.Sprintf("%q is signed with %s; ALB accepts SHA-256/384/512 with RSA, RSA-PSS or ECDSA", certfmt.DN(c.RawSubject), c.SignatureAlgorithm)
+	return fmt.Sprintf("is signed with %s; ALB requires SHA-256, SHA-384 or SHA-512 with RSA, RSASSA-PSS or ECDSA", c.SignatureAlgorithm)
+}
+
+// selfSigned reports whether c names itself as issuer and, when it says
+// which key signed it, names its own key: a root whose signature no path
+// validation ever checks.
+func selfSigned(c *x509.Certificate) bool {
+	return string(c.RawIssuer) == string(c.RawSubject) && (len(c.AuthorityKeyId) == 0 || string(c.AuthorityKeyId) == string(c.SubjectKeyId))
 }
 
 // buildPaths finds every path from leaf to a CA of the store through the
