@@ -369,3 +369,24 @@ func TestPKIBundleRefusesWhatALBRefuses(t *testing.T) {
 		t.Error("bad.pem was written")
 	}
 }
+
+// Issue 12 item 7: edge verify counts depth as AWS does, on both sides of
+// the limit, and says what it counted.
+func TestVerifyChainDepth(t *testing.T) {
+	dir := t.TempDir()
+	seed := testutil.NewSeed(t)
+	i1 := testutil.Intermediate(t, seed.A, "I1")
+	i2 := testutil.Intermediate(t, i1, "I2")
+	i3 := testutil.Intermediate(t, i2, "I3")
+	i4 := testutil.Intermediate(t, i3, "I4")
+	testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), pki.CertPEM(seed.A.Cert))
+	testutil.WriteFile(t, filepath.Join(dir, "four.pem"), pki.CertPEM(testutil.Client(t, i3, pki.Options{}).ChainWithoutRoot()...))
+	testutil.WriteFile(t, filepath.Join(dir, "five.pem"), pki.CertPEM(testutil.Client(t, i4, pki.Options{}).ChainWithoutRoot()...))
+	if out, _, code := runEdge(t, dir, "verify", "--trust-store-bundle", "bundle.pem", "--cert", "four.pem"); code != 0 || !strings.Contains(out, "tls_verify_status: Success") {
+		t.Errorf("root + 3 intermediates + leaf: exit %d\n%s", code, out)
+	}
+	if out, _, code := runEdge(t, dir, "verify", "--trust-store-bundle", "bundle.pem", "--cert", "five.pem"); code != 1 || !strings.Contains(out, "Failed:ClientCertMaxChainDepthExceeded") ||
+		!strings.Contains(out, "the chain has 5 CA certificates above the leaf, up to the root; ALB's maximum chain depth is 4") {
+		t.Errorf("root + 4 intermediates + leaf: exit %d\n%s", code, out)
+	}
+}

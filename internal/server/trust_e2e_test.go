@@ -194,3 +194,28 @@ func TestNegativeSerialClientIsNotRevoked(t *testing.T) {
 	checkLine(t, lines[port], certFields(neg, map[string]string{"tls_verify_status": "Success"}))
 	checkLine(t, lines[portC], certFields(seed.C, map[string]string{"tls_verify_status": "Failed:ClientCertCrlHit"}))
 }
+
+// Issue 12 item 7 over a real handshake: root + 3 intermediates + leaf
+// (the client sends the intermediates) gets in; one intermediate more is
+// Failed:ClientCertMaxChainDepthExceeded.
+func TestChainDepthLimitHandshake(t *testing.T) {
+	seed := testutil.NewSeed(t)
+	i1 := testutil.Intermediate(t, seed.A, "I1")
+	i2 := testutil.Intermediate(t, i1, "I2")
+	i3 := testutil.Intermediate(t, i2, "I3")
+	i4 := testutil.Intermediate(t, i3, "I4")
+	four := testutil.Client(t, i3, pki.Options{Subject: pkix.Name{CommonName: "four CAs"}})
+	five := testutil.Client(t, i4, pki.Options{Subject: pkix.Name{CommonName: "five CAs"}})
+	e := startEdge(t, seed, listenerYAML{mtls: verifyMTLS})
+	code, _, portFour, err := e.get(e.clientTLS(four, nil))
+	if err != nil || code != 200 {
+		t.Errorf("root + 3 intermediates + leaf: %d %v; want 200", code, err)
+	}
+	_, _, portFive, err := e.get(e.clientTLS(five, nil))
+	if err == nil {
+		t.Error("root + 4 intermediates + leaf: request succeeded")
+	}
+	lines := e.byPort()
+	checkLine(t, lines[portFour], certFields(four, map[string]string{"tls_verify_status": "Success"}))
+	checkLine(t, lines[portFive], certFields(five, map[string]string{"tls_verify_status": "Failed:ClientCertMaxChainDepthExceeded"}))
+}

@@ -265,3 +265,38 @@ func TestBundleCARequirements(t *testing.T) {
 		})
 	}
 }
+
+// Issue 12 item 7: chain depth is counted as AWS counts it: the CA
+// certificates above the leaf (intermediates and the root), at most 4.
+// Root + 3 intermediates + leaf is accepted; one intermediate more is
+// Failed:ClientCertMaxChainDepthExceeded, whether the client sends the
+// chain or the bundle holds it.
+func TestChainDepthCountsCAsAboveTheLeaf(t *testing.T) {
+	s := testutil.NewSeed(t)
+	i1 := testutil.Intermediate(t, s.A, "I1")
+	i2 := testutil.Intermediate(t, i1, "I2")
+	i3 := testutil.Intermediate(t, i2, "I3")
+	i4 := testutil.Intermediate(t, i3, "I4")
+	four := testutil.Client(t, i3, pki.Options{Subject: pkix.Name{CommonName: "four CAs"}})
+	five := testutil.Client(t, i4, pki.Options{Subject: pkix.Name{CommonName: "five CAs"}})
+	rootOnly := newStore(t, "root", []*x509.Certificate{s.A.Cert})
+	allInBundle := newStore(t, "all", []*x509.Certificate{s.A.Cert, i1.Cert, i2.Cert, i3.Cert, i4.Cert})
+	for _, tc := range []struct {
+		name      string
+		store     *truststore.Store
+		presented []*x509.Certificate
+		want      truststore.Status
+	}{
+		{"root + 3 intermediates + leaf, client sends the intermediates", rootOnly, four.ChainWithoutRoot(), truststore.Success},
+		{"root + 3 intermediates + leaf, client sends all 5", rootOnly, append(four.ChainWithoutRoot(), s.A.Cert), truststore.Success},
+		{"root + 3 intermediates + leaf, bundle holds them", allInBundle, []*x509.Certificate{four.Cert}, truststore.Success},
+		{"root + 4 intermediates + leaf, client sends the intermediates", rootOnly, five.ChainWithoutRoot(), truststore.ClientCertMaxChainDepthExceeded},
+		{"root + 4 intermediates + leaf, client sends all 6", rootOnly, append(five.ChainWithoutRoot(), s.A.Cert), truststore.ClientCertMaxChainDepthExceeded},
+		{"root + 4 intermediates + leaf, bundle holds them", allInBundle, []*x509.Certificate{five.Cert}, truststore.ClientCertMaxChainDepthExceeded},
+	} {
+		v := tc.store.Verify(tc.presented, truststore.VerifyOptions{})
+		if v.Status != tc.want {
+			t.Errorf("%s: %s (%s); want %s", tc.name, v.Status, v.Detail, tc.want)
+		}
+	}
+}

@@ -14,9 +14,12 @@ import (
 
 // ALB limits on client chains.
 const (
-	// MaxChainDepth is ALB's "maximum certificate chain depth": at most four
-	// certificates from the leaf up to and including the trust anchor's
-	// self-signed root, and at most four certificates sent by the client.
+	// MaxChainDepth is ALB's "maximum certificate chain depth" quota,
+	// counted as AWS counts it: the CA certificates above the leaf, up to
+	// and including the trust store's self-signed root. Root + 3
+	// intermediates + leaf is the deepest chain accepted (API Gateway was
+	// observed to accept exactly that; docs/behaviour.md, Fidelity
+	// decisions). A client may send the leaf and as many CAs.
 	MaxChainDepth = 4
 	// MaxChainSize bounds the DER bytes of the presented chain. ALB's quota
 	// is a 64 KB TLS message; the Certificate message adds a few bytes of
@@ -73,8 +76,8 @@ func (s *Store) Verify(presented []*x509.Certificate, o VerifyOptions) Verdict {
 	if total > MaxChainSize {
 		return fail(ClientCertMaxSizeExceeded, nil, 0, "the client chain is %d bytes; the limit is %d", total, MaxChainSize)
 	}
-	if len(presented) > MaxChainDepth && s.Mode != RevocationStrict {
-		return fail(ClientCertMaxChainDepthExceeded, nil, 0, "the client sent %d certificates; ALB's maximum chain depth is %d", len(presented), MaxChainDepth)
+	if len(presented)-1 > MaxChainDepth && s.Mode != RevocationStrict {
+		return fail(ClientCertMaxChainDepthExceeded, nil, 0, "the client sent %d certificates, %d CA certificates above the leaf; ALB's maximum chain depth is %d", len(presented), len(presented)-1, MaxChainDepth)
 	}
 	leaf := presented[0]
 	if why := unsupportedType(leaf); why != "" {
@@ -136,8 +139,8 @@ func (s *Store) verifyALB(leaf *x509.Certificate, presented []*x509.Certificate,
 // evaluate checks one candidate path that chains by name and signature.
 func (s *Store) evaluate(path []*x509.Certificate, now time.Time, ignoreExpiry bool) Verdict {
 	path = s.toRoot(path)
-	if len(path) > MaxChainDepth {
-		v := fail(ClientCertMaxChainDepthExceeded, nil, 0, "the chain has %d certificates; ALB's maximum chain depth is %d", len(path), MaxChainDepth)
+	if len(path)-1 > MaxChainDepth {
+		v := fail(ClientCertMaxChainDepthExceeded, nil, 0, depthDetail, len(path)-1, MaxChainDepth)
 		v.Chain = path
 		return v
 	}
@@ -195,6 +198,8 @@ func (s *Store) evaluate(path []*x509.Certificate, now time.Time, ignoreExpiry b
 	return s.finish(path, now)
 }
 
+const depthDetail = "the chain has %d CA certificates above the leaf, up to the root; ALB's maximum chain depth is %d"
+
 // finish applies the checks that follow a valid path: depth, types of the
 // intermediates, purpose and revocation.
 func (s *Store) finish(chain []*x509.Certificate, now time.Time) Verdict {
@@ -204,8 +209,8 @@ func (s *Store) finish(chain []*x509.Certificate, now time.Time) Verdict {
 }
 
 func (s *Store) finishChecks(chain []*x509.Certificate, now time.Time) Verdict {
-	if len(chain) > MaxChainDepth {
-		return fail(ClientCertMaxChainDepthExceeded, nil, 0, "the chain has %d certificates; ALB's maximum chain depth is %d", len(chain), MaxChainDepth)
+	if len(chain)-1 > MaxChainDepth {
+		return fail(ClientCertMaxChainDepthExceeded, nil, 0, depthDetail, len(chain)-1, MaxChainDepth)
 	}
 	last := len(chain) - 1
 	for i, c := range chain[:last] {
