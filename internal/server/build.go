@@ -265,7 +265,11 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 	b.track(bundlePath)
 	cas, data, err := truststore.LoadBundle(bundlePath)
 	var be *truststore.BundleError
+	var pe *os.PathError
 	switch {
+	case errors.As(err, &pe):
+		b.file(bundlePath, 0, p+".ca_certificates_bundle", "cannot read the CA bundle: %v", pe.Err)
+		return
 	case errors.As(err, &be):
 		for _, prob := range be.Problems {
 			msg := "InvalidCaCertificatesBundle: " + prob.Reason
@@ -274,9 +278,6 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 			}
 			b.file(bundlePath, prob.Line, p+".ca_certificates_bundle", "%s", msg)
 		}
-		return
-	case data == nil && err != nil:
-		b.file(bundlePath, 0, p+".ca_certificates_bundle", "cannot read the CA bundle: %v", unwrapPath(err))
 		return
 	case err != nil:
 		b.file(bundlePath, 0, p+".ca_certificates_bundle", "%v", err)
@@ -290,7 +291,6 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 		path := b.cfg.Path(r)
 		b.track(path)
 		in, err := truststore.LoadCRL(path)
-		var pe *os.PathError
 		switch {
 		case errors.As(err, &pe):
 			b.file(path, 0, rp, "cannot read the CRL: %v", pe.Err)
