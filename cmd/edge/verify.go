@@ -75,7 +75,7 @@ func verify(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&crls, "crl", "CRL `FILE` (PEM, one CRL per file, as ALB takes it); repeatable")
 	certFile := fs.String("cert", "", "client chain `FILE` (PEM, leaf first)")
 	at := fs.String("at", "", "verification `TIME` (RFC 3339 or YYYY-MM-DD); default now")
-	ignoreExpiry := fs.Bool("ignore-expiry", false, "as ignore_client_certificate_expiry: accept an expired leaf")
+	ignoreExpiry := fs.Bool("ignore-expiry", false, "as ignore_client_certificate_expiry: the leaf's validity period plays no part")
 	mode := fs.String("revocation-check", "alb", "alb or strict (RFC 5280)")
 	format := fs.String("format", "text", "text or json")
 	if err := fs.Parse(args); err != nil {
