@@ -330,8 +330,8 @@ func TestQuickStart(t *testing.T) {
 	}
 }
 
-// edge check loads openssl-made CRLs (PEM and DER), prints their
-// revocation ids and entry counts, and refuses a CRL of a foreign CA.
+// edge check loads openssl-made PEM CRLs, prints their revocation ids and
+// entry counts, and refuses a CRL of a foreign CA.
 func TestCheckRevocations(t *testing.T) {
 	dir := t.TempDir()
 	seed := checkFixture(t, dir)
@@ -340,7 +340,7 @@ func TestCheckRevocations(t *testing.T) {
 	testutil.OpenSSLCRL(t, dir, "b", seed.B, r1.Cert, r2.Cert)
 	testutil.OpenSSLCRL(t, dir, "a", seed.A, seed.D.Cert)
 	testutil.OpenSSLCRL(t, dir, "b-empty", seed.B)
-	edit(t, dir, "    ca_certificates_bundle: bundle.pem", "    ca_certificates_bundle: bundle.pem\n    revocations: [b.pem, a.der, b-empty.pem]")
+	edit(t, dir, "    ca_certificates_bundle: bundle.pem", "    ca_certificates_bundle: bundle.pem\n    revocations: [b.pem, a.pem, b-empty.pem]")
 	out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml")
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, errOut)
@@ -348,9 +348,8 @@ func TestCheckRevocations(t *testing.T) {
 	for _, want := range []string{
 		"NumberOfCaCertificates=2 TotalRevokedEntries=3",
 		`RevocationId=1 b.pem issuer "CN=B,O=edge tests" NumberOfRevokedEntries=2`,
-		`RevocationId=2 a.der issuer "CN=A,O=edge tests" NumberOfRevokedEntries=1`,
+		`RevocationId=2 a.pem issuer "CN=A,O=edge tests" NumberOfRevokedEntries=1`,
 		`RevocationId=3 b-empty.pem issuer "CN=B,O=edge tests" NumberOfRevokedEntries=0`,
-		"a.der: DER CRL accepted; ALB itself takes PEM only",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
@@ -368,7 +367,7 @@ func TestCheckRevocations(t *testing.T) {
 	// Garbage, empty and truncated CRL files get clear errors.
 	testutil.WriteFile(t, filepath.Join(dir, "f.pem"), []byte("garbage"))
 	_, errOut, code = runEdge(t, dir, "check", "-c", "edge.yaml")
-	if code != 1 || !strings.Contains(errOut, "f.pem: InvalidRevocationContent: not a DER CRL") {
+	if code != 1 || !strings.Contains(errOut, `f.pem: InvalidRevocationContent: no PEM "X509 CRL" block`) {
 		t.Errorf("garbage CRL: exit %d, stderr:\n%s", code, errOut)
 	}
 }

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"edge/internal/certfmt"
+	"edge/internal/pki"
 	"edge/internal/truststore"
 )
 
@@ -37,8 +36,11 @@ type verifyResult struct {
 	Chain  []verifyCert `json:"chain"`
 	// Built tells whether Chain is the path edge built (true) or, when
 	// none was found, the chain as presented.
-	Built      bool   `json:"chain_built"`
-	At         string `json:"verification_time"`
+	Built bool `json:"chain_built"`
+	// Notes are what the trust store's loader says beyond errors (CRL
+	// entries without effect, how strict mode uses a CRL).
+	Notes      []string `json:"notes,omitempty"`
+	At         string   `json:"verification_time"`
 	TrustStore struct {
 		NumberOfCaCertificates int    `json:"NumberOfCaCertificates"`
 		TotalRevokedEntries    int    `json:"TotalRevokedEntries"`
@@ -76,10 +78,10 @@ it failed on, and the chain it built. Exit 0 on Success, 1 otherwise.`,
 	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
 		bundle := fs.String("trust-store-bundle", "", "CA bundle `FILE` in ALB's format")
 		var crls stringList
-		fs.Var(&crls, "crl", "CRL `FILE` (PEM or DER); repeatable")
+		fs.Var(&crls, "crl", "CRL `FILE` (PEM, one CRL per file, as ALB takes it); repeatable")
 		certFile := certFlag(fs)
 		at := fs.String("at", "", "verification `TIME` (RFC 3339 or YYYY-MM-DD); default now")
-		ignoreExpiry := fs.Bool("ignore-expiry", false, "as ignore_client_certificate_expiry: accept an expired leaf")
+		ignoreExpiry := fs.Bool("ignore-expiry", false, "as ignore_client_certificate_expiry: the leaf's validity period plays no part")
 		mode := enumFlag(fs, "revocation-check", "alb", "revocation `CHECK` (alb, or strict as RFC 5280)", "alb", "strict")
 		format := formatFlag(fs)
 		return func(ctx context.Context, args []string) error {
@@ -127,16 +129,18 @@ func verify(bundle string, crls []string, certFile string, at time.Time, ignoreE
 	res.TrustStore.NumberOfCaCertificates = len(store.CAs)
 	res.TrustStore.TotalRevokedEntries = store.TotalRevokedEntries()
 	res.TrustStore.RevocationCheck = store.Mode.String()
+	res.Notes = store.Notes()
 
-	presented, unparsedDER, perr := parseChain(data)
+	presented, perr := pki.ReadCertsPEM(certFile, data)
+	var bad *pki.CertificateError
 	var v truststore.Verdict
 	switch {
-	case perr != nil && len(presented) == 0 && !errors.Is(perr, errUnparseable):
+	case errors.As(perr, &bad):
+		// Go's TLS stack refuses such a chain before verification.
+		v = truststore.Verdict{Status: truststore.ClassifyUnparseable(bad.DER), Detail: perr.Error()}
+	case perr != nil:
 		fmt.Fprintf(stderr, "%s: %v\n", certFile, perr)
 		return exitFail
-	case perr != nil:
-		// Go's TLS stack refuses such a chain before verification.
-		v = truststore.Verdict{Status: truststore.ClassifyUnparseable(unparsedDER), Detail: perr.Error()}
 	default:
 		v = store.Verify(presented, truststore.VerifyOptions{Now: now, IgnoreExpiry: ignoreExpiry})
 	}
@@ -205,59 +209,27 @@ func printVerify(w io.Writer, r *verifyResult) {
 	for _, c := range r.Chain {
 		fmt.Fprintf(w, "  #%d %q\n     issuer %q\n     serial %s  NotBefore=%s;NotAfter=%s  (%s)\n", c.Depth, c.Subject, c.Issuer, c.Serial, c.NotBefore, c.NotAfter, c.Source)
 	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 }
 
+// loadStore reads the bundle and CRLs through the loader edge check and
+// edge serve use, with the same limits.
 func loadStore(bundle string, crls []string, mode truststore.RevocationMode) (*truststore.Store, error) {
-	data, err := os.ReadFile(bundle)
+	cas, _, err := truststore.LoadBundle(bundle)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", bundle, unwrapPathErr(err))
 	}
-	cas, err := truststore.ParseBundle(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", bundle, err)
-	}
 	var ins []truststore.RevocationInput
 	for _, p := range crls {
-		d, err := os.ReadFile(p)
+		in, err := truststore.LoadCRL(p)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", p, unwrapPathErr(err))
 		}
-		l, _, err := truststore.ParseCRL(d)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", p, err)
-		}
-		ins = append(ins, truststore.RevocationInput{Source: p, List: l, Digest: sha256.Sum256(d)})
+		ins = append(ins, in)
 	}
 	return truststore.New("verify", cas, ins, truststore.Options{Revocation: mode})
-}
-
-var errUnparseable = errors.New("certificate cannot be parsed")
-
-// parseChain reads every CERTIFICATE block. A block Go cannot parse makes
-// the error wrap errUnparseable and is returned as bad.
-func parseChain(data []byte) (certs []*x509.Certificate, bad []byte, err error) {
-	var out []*x509.Certificate
-	i := 0
-	for {
-		var b *pem.Block
-		b, data = pem.Decode(data)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		i++
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return out, b.Bytes, fmt.Errorf("%w: certificate #%d: %v", errUnparseable, i, err)
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, nil, errors.New("no PEM CERTIFICATE block")
-	}
-	return out, nil, nil
 }
 
 func parseTime(s string) (time.Time, error) {

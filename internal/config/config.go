@@ -124,7 +124,7 @@ type TrustStore struct {
 	Name string `yaml:"name"`
 	// CACertificatesBundle is a PEM file in ALB's bundle format.
 	CACertificatesBundle string `yaml:"ca_certificates_bundle"`
-	// Revocations are CRL files (PEM or DER); revocation ids count from 1
+	// Revocations are CRL files, one PEM CRL each as ALB takes them; revocation ids count from 1
 	// in this order.
 	Revocations []string `yaml:"revocations"`
 	// RevocationCheck is alb (default: CRLs apply to certificates whose

@@ -51,7 +51,7 @@ func (s *Service) loadBundle(ctx context.Context, bucket, key, version string) (
 	if err != nil {
 		return Blob{}, 0, err
 	}
-	cas, err := truststore.ParseBundle(obj.Bytes)
+	cas, err := truststore.ParseBundle("s3://"+bucket+"/"+key, obj.Bytes)
 	if err != nil {
 		return Blob{}, 0, ErrInvalidCaCertificatesBundle.With("s3://%s/%s: %s", bucket, key, bundleReason(err))
 	}
@@ -87,12 +87,15 @@ func (s *Service) loadCRL(ctx context.Context, ts *TrustStore, bucket, key, vers
 	if len(obj.Bytes) > s.o.Quotas.RevocationFileSize {
 		return Blob{}, 0, ErrInvalidRevocationContent.With("%s is %d bytes; the revocation file size limit is %d.", where, len(obj.Bytes), s.o.Quotas.RevocationFileSize)
 	}
-	l, isPEM, err := truststore.ParseCRL(obj.Bytes)
+	// PEM only, one CRL per object (a DER CRL's message gives the
+	// openssl conversion).
+	l, err := truststore.ParseCRL(where, obj.Bytes)
 	if err != nil {
-		return Blob{}, 0, ErrInvalidRevocationContent.With("%s: %s", where, strings.TrimPrefix(err.Error(), truststore.ErrInvalidRevocationContent.Error()+": "))
-	}
-	if !isPEM {
-		return Blob{}, 0, ErrInvalidRevocationContent.With("%s is a DER CRL; ALB accepts PEM CRLs only (convert it: openssl crl -inform DER -in crl.der -outform PEM -out crl.pem).", where)
+		reason := strings.TrimPrefix(err.Error(), truststore.ErrInvalidRevocationContent.Error()+": ")
+		if !strings.Contains(reason, where) {
+			reason = where + ": " + reason
+		}
+		return Blob{}, 0, ErrInvalidRevocationContent.With("%s", reason)
 	}
 	if len(l.UnhandledCritical) > 0 {
 		return Blob{}, 0, ErrInvalidRevocationContent.With("%s has unsupported critical extensions: %s.", where, strings.Join(l.UnhandledCritical, ", "))
@@ -130,7 +133,7 @@ func (s *Service) storeCAs(ts *TrustStore) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, awsquery.ErrInternalFailure.With("reading trust store %s's bundle: %v", ts.Name, err)
 	}
-	cas, err := truststore.ParseBundle(data)
+	cas, err := truststore.ParseBundle(ts.Name, data)
 	if err != nil {
 		return nil, awsquery.ErrInternalFailure.With("trust store %s's bundle: %v", ts.Name, err)
 	}
@@ -139,23 +142,15 @@ func (s *Service) storeCAs(ts *TrustStore) ([]*x509.Certificate, error) {
 
 // fileBundleCount counts the CA certificates of a file-layer bundle.
 func fileBundleCount(path string) int {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	cas, _ := truststore.ParseBundle(data)
+	cas, _, _ := truststore.LoadBundle(path)
 	return len(cas)
 }
 
-// fileCRLEntries counts the entries of a file-layer CRL (PEM or DER).
+// fileCRLEntries counts the entries of a file-layer CRL.
 func fileCRLEntries(path string) int64 {
-	data, err := os.ReadFile(path)
+	in, err := truststore.LoadCRL(path)
 	if err != nil {
 		return 0
 	}
-	l, _, err := truststore.ParseCRL(data)
-	if err != nil {
-		return 0
-	}
-	return int64(l.Entries)
+	return int64(in.List.Entries)
 }

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"edge/internal/truststore"
 )
 
 // Dir is a PKI kept in a directory, as `edge pki`, `edge demo` and the
@@ -386,7 +388,11 @@ func (d *Dir) CRL(caName string, validFor time.Duration) (*x509.RevocationList, 
 }
 
 // Bundle writes out as a trust-store bundle of the named CAs in ALB's
-// format: PEM blocks only, no blank lines, a '#' comment naming each.
+// format: PEM blocks only, no blank lines, a '#' comment naming each. The
+// bundle is checked with the rules edge and ALB load it with
+// (truststore.ParseBundle: at most 25 CA certificates that meet ALB's
+// certificate requirements); a bundle they would refuse is not written
+// and the error is the *truststore.BundleError.
 func (d *Dir) Bundle(out string, names ...string) error {
 	var b strings.Builder
 	for _, n := range names {
@@ -400,6 +406,9 @@ func (d *Dir) Bundle(out string, names ...string) error {
 		// ALB allows '#' comments without '-'.
 		fmt.Fprintf(&b, "# %s\n", strings.ReplaceAll(n, "-", " "))
 		b.Write(CertPEM(is.Cert))
+	}
+	if _, err := truststore.ParseBundle(out, []byte(b.String())); err != nil {
+		return fmt.Errorf("not writing %s, as edge and ALB would refuse it: %w", out, err)
 	}
 	if err := WriteFile(out, []byte(b.String()), false, d.Force); err != nil {
 		return err

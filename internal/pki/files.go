@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"software.sslmate.com/src/go-pkcs12"
+
+	"edge/internal/pemfile"
 )
 
 // CertPEM encodes certificates as concatenated PEM blocks, in order.
@@ -43,7 +45,20 @@ func (is *Issued) PKCS12(password string) ([]byte, error) {
 	return pkcs12.Modern2023.WithRand(rand.Reader).Encode(is.Key, is.Cert, chain, password)
 }
 
-// ParseCertsPEM reads every CERTIFICATE block in data.
+// CertificateError is a CERTIFICATE block that x509.ParseCertificate
+// refuses. Index is its 1-based position among the file's certificates.
+type CertificateError struct {
+	Index int
+	DER   []byte
+	Err   error
+}
+
+func (e *CertificateError) Error() string { return fmt.Sprintf("certificate #%d: %v", e.Index, e.Err) }
+
+func (e *CertificateError) Unwrap() error { return e.Err }
+
+// ParseCertsPEM reads every CERTIFICATE block in data, skipping other
+// blocks. A block that does not parse is a *CertificateError.
 func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
 	var out []*x509.Certificate
 	var others []string
@@ -59,14 +74,12 @@ func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("certificate #%d: %w", len(out)+1, err)
+			return out, &CertificateError{Index: len(out) + 1, DER: b.Bytes, Err: err}
 		}
 		out = append(out, c)
 	}
 	if len(out) == 0 {
 		if len(others) > 0 {
-			// TODO(issue 13 item 5): DER, openssl -text dumps and BOMs are
-			// recognised by the file-format package; use it here.
 			return nil, fmt.Errorf("no PEM CERTIFICATE block: the file holds %s (is it the wrong file?)", strings.Join(others, ", "))
 		}
 		return nil, errors.New("no PEM CERTIFICATE block")
@@ -88,6 +101,18 @@ func addType(types []string, t string) []string {
 // ErrEncryptedKey reports a password-protected private key: edge, like
 // ACM's ImportCertificate, takes unencrypted keys only.
 var ErrEncryptedKey = errors.New("the private key is encrypted")
+
+// ReadCertsPEM is ParseCertsPEM for the contents of a file the user named
+// (a server certificate, its chain, a client chain for edge verify): a
+// DER file or a byte-order mark is a *pemfile.Error that says how to
+// convert the file. Text around the blocks and trailing spaces are
+// accepted, as OpenSSL and Go accept them.
+func ReadCertsPEM(file string, data []byte) ([]*x509.Certificate, error) {
+	if err := pemfile.Check(file, data, pemfile.Certificate, pemfile.DER, pemfile.ByteOrderMark); err != nil {
+		return nil, err
+	}
+	return ParseCertsPEM(data)
+}
 
 // ParseKeyPEM reads the first private key block (PKCS#8, PKCS#1 or SEC 1).
 // An encrypted key (PKCS#8 "ENCRYPTED PRIVATE KEY" or a legacy

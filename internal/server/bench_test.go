@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"math/big"
@@ -82,7 +83,7 @@ func BenchmarkMTLSHandshake(b *testing.B) {
 	})
 }
 
-// bigCRL returns a DER CRL of ca with n random serials.
+// bigCRL returns a PEM CRL of ca with n random serials.
 func bigCRL(b *testing.B, ca *pki.CA, n int) []byte {
 	now := time.Now()
 	entries := make([]x509.RevocationListEntry, n)
@@ -95,7 +96,7 @@ func bigCRL(b *testing.B, ca *pki.CA, n int) []byte {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return der
+	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
 }
 
 func runHandshakes(b *testing.B, addr string, cfg *tls.Config) {

@@ -44,7 +44,9 @@ type Options struct {
 	// numbering, which the snapshot then carries to its reloads.
 	RevocationIDs *truststore.RevocationIDs
 	// ExtraRevocations are CRLs added through the admin API, by trust
-	// store; RemovedRevocations are CRL sources removed through it.
+	// store; RemovedRevocations are the RevocationInput.Key of CRL files
+	// removed through it, by trust store: a file rewritten since is a
+	// new CRL and applies.
 	ExtraRevocations   map[string][]truststore.RevocationInput
 	RemovedRevocations map[string]map[string]bool
 }
@@ -312,55 +314,45 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 		return // reported by Validate
 	}
 	b.track(bundlePath)
-	data, err := os.ReadFile(bundlePath)
-	if err != nil {
-		b.file(bundlePath, 0, p+".ca_certificates_bundle", "cannot read the CA bundle: %v", unwrapPath(err))
+	cas, data, err := truststore.LoadBundle(bundlePath)
+	var be *truststore.BundleError
+	var pe *os.PathError
+	switch {
+	case errors.As(err, &pe):
+		b.file(bundlePath, 0, p+".ca_certificates_bundle", "cannot read the CA bundle: %v", pe.Err)
+		return
+	case errors.As(err, &be):
+		for _, prob := range be.Problems {
+			msg := "InvalidCaCertificatesBundle: " + prob.Reason
+			if prob.Index > 0 {
+				msg = fmt.Sprintf("InvalidCaCertificatesBundle: certificate #%d: %s", prob.Index, prob.Reason)
+			}
+			b.file(bundlePath, prob.Line, p+".ca_certificates_bundle", "%s", msg)
+		}
+		return
+	case err != nil:
+		b.file(bundlePath, 0, p+".ca_certificates_bundle", "%v", err)
 		return
 	}
 	version := sha256.New()
 	version.Write(data)
-	cas, err := truststore.ParseBundle(data)
-	if err != nil {
-		var be *truststore.BundleError
-		if errors.As(err, &be) {
-			for _, prob := range be.Problems {
-				msg := "InvalidCaCertificatesBundle: " + prob.Reason
-				if prob.Index > 0 {
-					msg = fmt.Sprintf("InvalidCaCertificatesBundle: certificate #%d: %s", prob.Index, prob.Reason)
-				}
-				b.file(bundlePath, prob.Line, p+".ca_certificates_bundle", "%s", msg)
-			}
-			return
-		}
-		b.file(bundlePath, 0, p+".ca_certificates_bundle", "%v", err)
-		return
-	}
 	var crls []truststore.RevocationInput
 	for j, r := range ts.Revocations {
 		rp := fmt.Sprintf("%s.revocations[%d]", p, j)
 		path := b.cfg.Path(r)
 		b.track(path)
-		if b.opts.RemovedRevocations[ts.Name][path] {
+		in, err := truststore.LoadCRL(path)
+		switch {
+		case errors.As(err, &pe):
+			b.file(path, 0, rp, "cannot read the CRL: %v", pe.Err)
 			continue
-		}
-		if fi, err := os.Stat(path); err == nil && fi.Size() > truststore.MaxRevocationFileSize {
-			b.file(path, 0, rp, "%v: the CRL file is %d bytes; ALB allows at most 50 MB", truststore.ErrInvalidRevocationContent, fi.Size())
-			continue
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			b.file(path, 0, rp, "cannot read the CRL: %v", unwrapPath(err))
-			continue
-		}
-		l, isPEM, err := truststore.ParseCRL(data)
-		if err != nil {
+		case err != nil:
 			b.file(path, 0, rp, "%v", err)
 			continue
 		}
-		if !isPEM {
-			b.snap.Notes = append(b.snap.Notes, fmt.Sprintf("%s: DER CRL accepted; ALB itself takes PEM only (openssl crl -inform DER -outform PEM)", path))
+		if b.opts.RemovedRevocations[ts.Name][in.Key()] {
+			continue // removed through the admin API; a rewrite of the file is a new CRL
 		}
-		in := truststore.RevocationInput{Source: path, List: l, Digest: sha256.Sum256(data)}
 		version.Write(in.Digest[:])
 		crls = append(crls, in)
 	}
@@ -380,6 +372,7 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 		}
 		return
 	}
+	b.snap.Notes = append(b.snap.Notes, store.Notes()...)
 	now := time.Now()
 	for _, c := range store.CRLs {
 		if c.Stale(now) {
@@ -581,7 +574,7 @@ func (b *builder) loadCertificate(c config.Certificate, p string) (tls.Certifica
 		b.file(certPath, 0, p+".certificate", "cannot read the certificate: %v", unwrapPath(err))
 		return tls.Certificate{}, fail
 	}
-	certs, err := pki.ParseCertsPEM(certPEM)
+	certs, err := pki.ReadCertsPEM(certPath, certPEM)
 	if err != nil {
 		b.file(certPath, 0, p+".certificate", "%v", err)
 		return tls.Certificate{}, fail
@@ -593,7 +586,7 @@ func (b *builder) loadCertificate(c config.Certificate, p string) (tls.Certifica
 			b.file(chainPath, 0, p+".certificate_chain", "cannot read the certificate chain: %v", unwrapPath(err))
 			return tls.Certificate{}, fail
 		}
-		chain, err := pki.ParseCertsPEM(chainPEM)
+		chain, err := pki.ReadCertsPEM(chainPath, chainPEM)
 		if err != nil {
 			b.file(chainPath, 0, p+".certificate_chain", "%v", err)
 			return tls.Certificate{}, fail

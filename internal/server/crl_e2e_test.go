@@ -13,7 +13,7 @@ import (
 )
 
 // The CRL tutorial, end to end: openssl revokes a client and an
-// intermediate; the CRLs go into the trust store (one PEM, one DER); the
+// intermediate; the CRLs (PEM, as ALB takes them) go into the trust store; the
 // revoked clients are refused during the handshake and the rest keep
 // working.
 func TestCRLRevocationEndToEnd(t *testing.T) {
@@ -22,10 +22,10 @@ func TestCRLRevocationEndToEnd(t *testing.T) {
 	revoked := testutil.Client(t, seed.B, pki.Options{Subject: pkix.Name{CommonName: "revoked"}})
 	underD := seed.E // D is revoked by A's CRL
 	bPEM, _ := testutil.OpenSSLCRL(t, dir, "b-crl", seed.B, revoked.Cert)
-	_, aDER := testutil.OpenSSLCRL(t, dir, "a-crl", seed.A, seed.D.Cert)
+	aPEM, _ := testutil.OpenSSLCRL(t, dir, "a-crl", seed.A, seed.D.Cert)
 
 	{
-		e := startEdge(t, seed, listenerYAML{mtls: verifyMTLS, crls: []string{bPEM, aDER}})
+		e := startEdge(t, seed, listenerYAML{mtls: verifyMTLS, crls: []string{bPEM, aPEM}})
 		cases := []struct {
 			name string
 			is   *pki.Issued

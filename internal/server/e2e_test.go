@@ -362,7 +362,8 @@ func TestVerifyModeFailureClasses(t *testing.T) {
 	i1 := testutil.Intermediate(t, seed.A, "I1")
 	i2 := testutil.Intermediate(t, i1, "I2")
 	i3 := testutil.Intermediate(t, i2, "I3")
-	deep := testutil.Client(t, i3, pki.Options{Subject: pkix.Name{CommonName: "deep"}})
+	i4 := testutil.Intermediate(t, i3, "I4")
+	deep := testutil.Client(t, i4, pki.Options{Subject: pkix.Name{CommonName: "deep"}})
 	huge := testutil.Client(t, seed.B, pki.Options{Subject: pkix.Name{CommonName: "huge", OrganizationalUnit: []string{strings.Repeat("u", 20000)}}})
 	hugeChain := []*x509.Certificate{huge.Cert, huge.Cert, huge.Cert, huge.Cert, huge.Cert} // ~100 KB
 

@@ -45,8 +45,8 @@ func TestReloadUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	revoked := testutil.Client(t, seed.B, pki.Options{Subject: pkix.Name{CommonName: "revoked"}})
 	crlPath := filepath.Join(dir, "b.crl")
-	withR := crlDERFor(t, seed.B, revoked)
-	empty := crlDERFor(t, seed.B)
+	withR := crlPEMFor(t, seed.B, revoked)
+	empty := crlPEMFor(t, seed.B)
 	testutil.WriteFile(t, crlPath, empty)
 	e := startEdge(t, seed, listenerYAML{mtls: verifyMTLS, crls: []string{crlPath}})
 	e.srv.SetLoader(func() (*config.Config, error) { return config.Load(e.cfgPath) })
@@ -124,7 +124,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 }
 
-func crlDERFor(t *testing.T, ca *pki.CA, revoke ...*pki.Issued) []byte {
+func crlPEMFor(t *testing.T, ca *pki.CA, revoke ...*pki.Issued) []byte {
 	t.Helper()
 	d := &pki.Dir{Path: t.TempDir(), Force: true}
 	if err := ca.Save(d.Path, "ca", true); err != nil {
@@ -138,7 +138,7 @@ func crlDERFor(t *testing.T, ca *pki.CA, revoke ...*pki.Issued) []byte {
 	if _, err := d.CRL("ca", 24*time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(d.Path, "ca.crl.der"))
+	data, err := os.ReadFile(filepath.Join(d.Path, "ca.crl.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestAdminRevocations(t *testing.T) {
 	if !handshake(e.addr, cfg) {
 		t.Fatal("C refused before any revocation")
 	}
-	crl := crlDERFor(t, seed.B, seed.C)
+	crl := crlPEMFor(t, seed.B, seed.C)
 	code, body := do("POST", "/trust-stores/seed/revocations", crl)
 	if code != 200 || !strings.Contains(body, `"RevocationId": 1`) || !strings.Contains(body, `"NumberOfRevokedEntries": 1`) {
 		t.Fatalf("add: %d %s", code, body)

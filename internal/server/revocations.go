@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,9 +11,12 @@ import (
 // ErrNotFound is returned for an unknown trust store or revocation id.
 var ErrNotFound = errors.New("not found")
 
-// AddRevocation adds a CRL (PEM or DER) to a running trust store, as
+// AddRevocation adds a CRL to a running trust store, as
 // AddTrustStoreRevocations does, and returns it with its revocation id.
-// The change is applied like a reload and survives later reloads.
+// The CRL is read with the rules of a CRL file (truststore.ReadCRL: one
+// PEM CRL of at most 50 MB); errors wrap
+// truststore.ErrInvalidRevocationContent. The change is applied like a
+// reload and survives later reloads.
 func (s *Server) AddRevocation(store string, data []byte) (*truststore.CRL, error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
@@ -22,19 +24,19 @@ func (s *Server) AddRevocation(store string, data []byte) (*truststore.CRL, erro
 	if cur.TrustStores[store] == nil {
 		return nil, fmt.Errorf("trust store %q: %w", store, ErrNotFound)
 	}
-	l, _, err := truststore.ParseCRL(data)
+	in, err := truststore.ReadCRL("", data)
 	if err != nil {
 		return nil, err
 	}
-	digest := sha256.Sum256(data)
-	src := "admin:" + hex.EncodeToString(digest[:8])
+	src := "admin:" + hex.EncodeToString(in.Digest[:8])
+	in.Source = src
 	for _, in := range s.extraCRLs[store] {
 		if in.Source == src {
 			return nil, fmt.Errorf("%w: this CRL is already in trust store %s", truststore.ErrInvalidRevocationContent, store)
 		}
 	}
 	prev := s.extraCRLs[store]
-	s.extraCRLs[store] = append(append([]truststore.RevocationInput(nil), prev...), truststore.RevocationInput{Source: src, List: l, Digest: digest})
+	s.extraCRLs[store] = append(append([]truststore.RevocationInput(nil), prev...), in)
 	if err := s.reloadLocked(cur.Config); err != nil {
 		s.extraCRLs[store] = prev
 		return nil, err
@@ -48,7 +50,9 @@ func (s *Server) AddRevocation(store string, data []byte) (*truststore.CRL, erro
 }
 
 // RemoveRevocation removes revocation id from a running trust store, as
-// RemoveTrustStoreRevocations does. The id is never handed out again.
+// RemoveTrustStoreRevocations does. The id is never handed out again. A
+// CRL file is removed by its content: when the file is rewritten later,
+// the new CRL applies (with a new id).
 func (s *Server) RemoveRevocation(store string, id int64) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
@@ -57,10 +61,10 @@ func (s *Server) RemoveRevocation(store string, id int64) error {
 	if st == nil {
 		return fmt.Errorf("trust store %q: %w", store, ErrNotFound)
 	}
-	var src string
+	var src, key string
 	for _, c := range st.CRLs {
 		if c.ID == id {
-			src = c.Source
+			src, key = c.Source, c.Key()
 		}
 	}
 	if src == "" {
@@ -79,7 +83,7 @@ func (s *Server) RemoveRevocation(store string, id int64) error {
 	if found {
 		s.extraCRLs[store] = kept
 	} else {
-		removed := map[string]bool{src: true}
+		removed := map[string]bool{key: true}
 		for k := range prevRemoved {
 			removed[k] = true
 		}

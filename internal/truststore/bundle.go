@@ -5,9 +5,11 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 
-	"edge/internal/certfmt"
 	"fmt"
 	"strings"
+
+	"edge/internal/certfmt"
+	"edge/internal/pemfile"
 )
 
 // ALB's CA bundle limits (Elastic Load Balancing quotas: "CA certificate
@@ -24,6 +26,9 @@ type BundleProblem struct {
 	Line   int
 	Index  int
 	Reason string
+	// Err is the typed cause when there is one (a *pemfile.Error for a
+	// DER file, a byte-order mark, a text dump or trailing spaces).
+	Err error
 }
 
 func (p BundleProblem) String() string {
@@ -52,16 +57,31 @@ func (e *BundleError) Error() string {
 	return "InvalidCaCertificatesBundle: " + strings.Join(parts, "; ")
 }
 
+// Unwrap returns the typed causes of the problems, for errors.As.
+func (e *BundleError) Unwrap() []error {
+	var out []error
+	for _, p := range e.Problems {
+		if p.Err != nil {
+			out = append(out, p.Err)
+		}
+	}
+	return out
+}
+
 const (
 	beginCert = "-----BEGIN CERTIFICATE-----"
 	endCert   = "-----END CERTIFICATE-----"
 )
 
-// ParseBundle parses a CA bundle with ALB's rules: PEM certificates only,
-// no blank lines, comment lines start with '#' and contain no '-', every
-// certificate is a CA certificate, at most 25 certificates of at most 16 KB.
-// On failure the error is a *BundleError naming every problem.
-func ParseBundle(data []byte) ([]*x509.Certificate, error) {
+// ParseBundle parses the CA bundle read from file with ALB's rules: PEM
+// certificates only, no blank lines, comment lines start with '#' and
+// contain no '-', every certificate is an X.509v3 CA certificate that
+// meets ALB's certificate requirements (see caRequirement), at most 25
+// certificates of at most 16 KB. A DER file, a byte-order mark, text
+// outside the blocks (an `openssl x509 -text` dump) and trailing spaces
+// are each reported once, with the command that fixes them. On failure
+// the error is a *BundleError naming every problem.
+func ParseBundle(file string, data []byte) ([]*x509.Certificate, error) {
 	var (
 		problems  []BundleProblem
 		certs     []*x509.Certificate
@@ -78,10 +98,30 @@ func ParseBundle(data []byte) ([]*x509.Certificate, error) {
 	if text == "" {
 		return nil, &BundleError{[]BundleProblem{{Reason: "bundle is empty; it must contain at least one CA certificate"}}}
 	}
+	reportedText := false
+	for _, m := range pemfile.Scan(data) {
+		e := &pemfile.Error{File: file, Want: pemfile.Certificate, Mistake: m}
+		line := 0
+		switch m.Kind {
+		case pemfile.DER:
+		case pemfile.ByteOrderMark:
+			line = 1
+		default:
+			line = m.Lines[0].First
+		}
+		problems = append(problems, BundleProblem{Line: line, Reason: e.Error(), Err: e})
+		switch m.Kind {
+		case pemfile.DER, pemfile.ByteOrderMark:
+			return nil, &BundleError{Problems: problems} // nothing else can be read
+		case pemfile.TextOutsideBlocks:
+			reportedText = true
+		}
+	}
 	for i, line := range strings.Split(text, "\n") {
 		n := i + 1
-		line = strings.TrimSuffix(line, "\r")
-		if strings.TrimSpace(line) == "" {
+		// CR and trailing blanks: the latter are reported once above.
+		line = strings.TrimRight(strings.TrimSuffix(line, "\r"), " \t")
+		if line == "" {
 			add(n, 0, "blank line (ALB rejects bundles that contain blank lines)")
 			continue
 		}
@@ -117,8 +157,8 @@ func ParseBundle(data []byte) ([]*x509.Certificate, error) {
 			if strings.Contains(line, "-") {
 				add(n, 0, "comment contains '-' (ALB allows '#' comments only without '-')")
 			}
-		default:
-			add(n, 0, "text outside a PEM block (ALB allows only certificates and '#' comments; remove openssl text dumps)")
+		case !reportedText:
+			add(n, 0, "text outside a PEM block (ALB allows only certificates and '#' comments)")
 		}
 	}
 	if inBlock {
@@ -155,12 +195,27 @@ func checkCA(b64 []byte, line, index int, add func(line, idx int, format string,
 		add(line, index, "cannot parse certificate: %v", err)
 		return nil
 	}
-	if c.Version != 3 {
-		add(line, index, "%s is an X.509v%d certificate; ALB accepts only v3", subjectOf(c), c.Version)
+	if why := versionRule(c); why != "" {
+		add(line, index, "%s %s", subjectOf(c), why)
 		return nil
 	}
 	if !c.BasicConstraintsValid || !c.IsCA {
 		add(line, index, "%s is not a CA certificate (basicConstraints CA:TRUE is missing)", subjectOf(c))
+		return nil
+	}
+	ok := true
+	if why := keyRule(c); why != "" {
+		add(line, index, "%s %s", subjectOf(c), why)
+		ok = false
+	}
+	// A self-signed root's own signature is never verified (RFC 5280
+	// §6.1.1 (d) takes a trust anchor as a name and a key); Store.Notes
+	// says when it uses an algorithm ALB lists as unsupported.
+	if why := signatureRule(c); why != "" && !selfSigned(c) {
+		add(line, index, "%s %s", subjectOf(c), why)
+		ok = false
+	}
+	if !ok {
 		return nil
 	}
 	return c

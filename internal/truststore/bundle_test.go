@@ -3,6 +3,7 @@ package truststore_test
 import (
 	"bytes"
 	"crypto/x509/pkix"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -37,7 +38,10 @@ func TestParseBundle(t *testing.T) {
 		{name: "CRLF line endings", bundle: strings.ReplaceAll(rootPEM, "\n", "\r\n"), wantCerts: 1},
 		{name: "blank line between certificates", bundle: rootPEM + "\n" + interPEM, wantProblems: []string{"blank line"}, wantLine: strings.Count(rootPEM, "\n") + 1},
 		{name: "comment with a dash", bundle: "# root - prod\n" + rootPEM, wantProblems: []string{"comment contains '-'"}, wantLine: 1},
-		{name: "openssl text dump", bundle: "Certificate:\n    Data:\n" + rootPEM, wantProblems: []string{"text outside a PEM block", "text outside a PEM block"}, wantLine: 1},
+		{name: "openssl text dump", bundle: "Certificate:\n    Data:\n" + rootPEM, wantProblems: []string{"lines 1-2: text outside a PEM block (`openssl x509 -text` output)"}, wantLine: 1},
+		{name: "DER certificate", bundle: string(root.Cert.Raw), wantProblems: []string{"the file is a DER certificate; ALB takes PEM only: convert it with `openssl x509 -inform DER -in bundle.pem -out bundle.pem.pem`"}},
+		{name: "byte-order mark", bundle: "\xEF\xBB\xBF" + rootPEM, wantProblems: []string{"byte-order mark"}, wantLine: 1},
+		{name: "trailing spaces", bundle: strings.ReplaceAll(rootPEM+interPEM, "\n", " \n"), wantProblems: []string{"lines 1-" + strconv.Itoa(strings.Count(rootPEM+interPEM, "\n")) + ": trailing spaces or tabs on a PEM line"}, wantLine: 1},
 		{name: "non-CA certificate", bundle: rootPEM + leafPEM, wantProblems: []string{"is not a CA certificate"}, wantIndex: 2},
 		{name: "private key block", bundle: rootPEM + string(key), wantProblems: []string{`"BEGIN PRIVATE KEY" is not allowed`}},
 		{name: "26 certificates", bundle: many.String(), wantProblems: []string{"at most 25"}},
@@ -48,7 +52,7 @@ func TestParseBundle(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			certs, err := truststore.ParseBundle([]byte(tc.bundle))
+			certs, err := truststore.ParseBundle("bundle.pem", []byte(tc.bundle))
 			if len(tc.wantProblems) == 0 {
 				if err != nil {
 					t.Fatalf("ParseBundle: %v", err)
@@ -88,7 +92,7 @@ func TestParseBundleOversizeCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = truststore.ParseBundle(pki.CertPEM(root.Cert))
+	_, err = truststore.ParseBundle("bundle.pem", pki.CertPEM(root.Cert))
 	if err == nil || !strings.Contains(err.Error(), "certificate #1") || !strings.Contains(err.Error(), "at most 16384") {
 		t.Fatalf("err = %v; want certificate #1 over 16384 bytes", err)
 	}
@@ -103,7 +107,7 @@ func FuzzParseBundle(f *testing.F) {
 	f.Add([]byte("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n"))
 	f.Add([]byte("\r\n#\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		certs, err := truststore.ParseBundle(data)
+		certs, err := truststore.ParseBundle("bundle.pem", data)
 		if err == nil {
 			if len(certs) == 0 || len(certs) > truststore.MaxBundleCertificates {
 				t.Fatalf("accepted a bundle of %d certificates", len(certs))

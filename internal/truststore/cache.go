@@ -55,8 +55,8 @@ func (s *Store) remember(key [32]byte, v Verdict, ignoreExpiry bool) {
 		return
 	}
 	cv := &cachedVerdict{v: v, from: v.Chain[0].NotBefore, until: v.Chain[0].NotAfter}
-	if ignoreExpiry {
-		cv.until = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	if ignoreExpiry { // the leaf's dates play no part
+		cv.from, cv.until = time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	for _, c := range v.Chain[1:] {
 		if c.NotBefore.After(cv.from) {

@@ -8,10 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"edge/internal/pemfile"
 )
 
 // RevocationList is a CRL parsed for lookups. Go's x509.ParseRevocationList
@@ -38,6 +41,9 @@ type RevocationList struct {
 	SignatureAlgorithm x509.SignatureAlgorithm
 	// Entries is the number of revoked certificates listed.
 	Entries int
+	// NegativeSerials counts the entries with a negative serial number,
+	// which alb mode never applies (ALB cannot revoke such certificates).
+	NegativeSerials int
 
 	tbs, signature []byte
 	// verifiedBy is the issuerKey of the CA whose signature was checked
@@ -86,27 +92,86 @@ var (
 	oidHoldInstr      = asn1.ObjectIdentifier{2, 5, 29, 23}
 )
 
-// ParseCRL reads a CRL in PEM ("X509 CRL") or DER form. isPEM reports which
-// it was: ALB itself accepts only PEM. Errors wrap
-// ErrInvalidRevocationContent and say what is wrong.
-func ParseCRL(data []byte) (l *RevocationList, isPEM bool, err error) {
-	der := data
+// ParseCRL reads the CRL file named file (empty for data that came
+// without a file) as ALB takes it: exactly one PEM "X509 CRL" block. A
+// DER CRL, a byte-order mark, a block of another type and a file holding
+// several CRLs are refused with the reason and the fix. Errors wrap
+// ErrInvalidRevocationContent (and a *pemfile.Error or *MultipleCRLsError
+// when one applies).
+func ParseCRL(file string, data []byte) (*RevocationList, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, false, fmt.Errorf("%w: the file is empty", ErrInvalidRevocationContent)
+		return nil, fmt.Errorf("%w: the file is empty", ErrInvalidRevocationContent)
 	}
-	if b, _ := pem.Decode(data); b != nil {
-		if b.Type != "X509 CRL" {
-			return nil, true, fmt.Errorf("%w: PEM block is %q, want \"X509 CRL\"", ErrInvalidRevocationContent, b.Type)
+	if err := pemfile.Check(file, data, pemfile.CRL, pemfile.DER, pemfile.ByteOrderMark); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRevocationContent, err)
+	}
+	var der []byte
+	var lines []int // the line of each CRL block
+	line, rest := 1, data
+	for {
+		b, next := pem.Decode(rest)
+		if b == nil {
+			break
 		}
-		der, isPEM = b.Bytes, true
-	} else if bytes.Contains(data, []byte("-----BEGIN")) {
-		return nil, true, fmt.Errorf("%w: broken PEM (no complete block)", ErrInvalidRevocationContent)
+		begin := bytes.Index(rest, []byte("-----BEGIN"))
+		line += bytes.Count(rest[:begin], []byte("\n"))
+		if b.Type != "X509 CRL" {
+			return nil, fmt.Errorf("%w: line %d: PEM block is %q, want \"X509 CRL\"", ErrInvalidRevocationContent, line, b.Type)
+		}
+		lines = append(lines, line)
+		if der == nil {
+			der = b.Bytes
+		}
+		line += bytes.Count(rest[begin:len(rest)-len(next)], []byte("\n"))
+		rest = next
 	}
-	l, err = parseCRLDER(der)
+	switch {
+	case len(lines) > 1:
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRevocationContent, &MultipleCRLsError{File: file, Lines: lines})
+	case der == nil && bytes.Contains(data, []byte("-----BEGIN")):
+		return nil, fmt.Errorf("%w: broken PEM (no complete block)", ErrInvalidRevocationContent)
+	case der == nil:
+		return nil, fmt.Errorf("%w: no PEM \"X509 CRL\" block (a CRL file holds one -----BEGIN X509 CRL----- block)", ErrInvalidRevocationContent)
+	}
+	l, err := parseCRLDER(der)
 	if err != nil {
-		return nil, isPEM, fmt.Errorf("%w: %v", ErrInvalidRevocationContent, err)
+		return nil, fmt.Errorf("%w: %v", ErrInvalidRevocationContent, err)
 	}
-	return l, isPEM, nil
+	return l, nil
+}
+
+// MultipleCRLsError is a CRL file that holds several CRLs (the
+// `cat root.crl.pem intermediate.crl.pem` habit of nginx and HAProxy).
+// ALB gives each revocation file one RevocationId and one
+// NumberOfRevokedEntries (AddTrustStoreRevocations, TrustStoreRevocation),
+// so edge refuses such a file rather than apply only its first CRL.
+type MultipleCRLsError struct {
+	File string
+	// Lines are the lines of the CRLs' BEGIN lines.
+	Lines []int
+}
+
+func (e *MultipleCRLsError) Error() string {
+	f := e.File
+	if f == "" {
+		f = "FILE"
+	}
+	at := make([]string, len(e.Lines))
+	for i, l := range e.Lines {
+		at[i] = fmt.Sprint(l)
+	}
+	return fmt.Sprintf("the file holds %d CRLs (PEM blocks at lines %s); ALB takes one CRL per revocation file: split it with `csplit -z -f crl- -b %%02d.pem %s '/-----BEGIN X509 CRL-----/' '{*}'` and list each file under revocations",
+		len(e.Lines), strings.Join(at, ", "), pemfile.Quote(f))
+}
+
+// ParseCRLDER parses a DER CRL. Loaders take PEM only (ParseCRL); tests
+// and tools that hold DER (NIST PKITS ships DER) use this.
+func ParseCRLDER(der []byte) (*RevocationList, error) {
+	l, err := parseCRLDER(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidRevocationContent, err)
+	}
+	return l, nil
 }
 
 func parseCRLDER(der []byte) (*RevocationList, error) {
@@ -224,6 +289,9 @@ func (l *RevocationList) readEntries(revoked cryptobyte.String) error {
 					}
 				}
 			}
+		}
+		if len(serial) > 0 && serial[0]&0x80 != 0 {
+			l.NegativeSerials++
 		}
 		m.add(serialKey(serial), reason)
 		l.Entries++
@@ -441,6 +509,17 @@ func reasonBits(b []byte) uint16 {
 		}
 	}
 	return out
+}
+
+// indirectEntries reports whether an entry names a certificate issuer
+// (certificateIssuer), as only indirect CRLs may.
+func (l *RevocationList) indirectEntries() bool {
+	for issuer := range l.serials {
+		if issuer != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Lookup reports whether the CRL lists serial for a certificate whose

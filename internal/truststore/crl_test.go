@@ -1,16 +1,19 @@
 package truststore_test
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"math/big"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"edge/internal/pemfile"
 	"edge/internal/pki"
 	"edge/internal/testutil"
 	"edge/internal/truststore"
@@ -40,13 +43,17 @@ func TestParseCRLMatchesGo(t *testing.T) {
 	serial := big.NewInt(0x1C0FFEE)
 	der := crlDER(t, ca, 50, x509.RevocationListEntry{SerialNumber: serial, RevocationTime: time.Now(), ReasonCode: 1})
 	for _, form := range []struct {
-		name string
-		data []byte
-		pem  bool
-	}{{"DER", der, false}, {"PEM", pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), true}} {
-		l, isPEM, err := truststore.ParseCRL(form.data)
-		if err != nil || isPEM != form.pem {
-			t.Fatalf("%s: %v pem=%v", form.name, err, isPEM)
+		name  string
+		parse func() (*truststore.RevocationList, error)
+	}{
+		{"DER", func() (*truststore.RevocationList, error) { return truststore.ParseCRLDER(der) }},
+		{"PEM", func() (*truststore.RevocationList, error) {
+			return truststore.ParseCRL("ca.crl.pem", pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}))
+		}},
+	} {
+		l, err := form.parse()
+		if err != nil {
+			t.Fatalf("%s: %v", form.name, err)
 		}
 		goL, _ := x509.ParseRevocationList(der)
 		if l.Entries != 51 || string(l.RawIssuer) != string(goL.RawIssuer) || !l.ThisUpdate.Equal(goL.ThisUpdate) || !l.NextUpdate.Equal(goL.NextUpdate) || l.Number.Cmp(goL.Number) != 0 {
@@ -76,6 +83,7 @@ func TestParseCRLMatchesGo(t *testing.T) {
 func TestParseCRLErrors(t *testing.T) {
 	ca := testutil.Root(t, "crl ca")
 	der := crlDER(t, ca, 3)
+	crlPEM := pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -83,23 +91,42 @@ func TestParseCRLErrors(t *testing.T) {
 	}{
 		{"empty", nil, "the file is empty"},
 		{"whitespace", []byte("\n \n"), "the file is empty"},
-		{"garbage", []byte("this is not a CRL"), "not a DER CRL"},
-		{"truncated DER", der[:len(der)/2], "not a DER CRL"},
-		{"truncated PEM", pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})[:100], "broken PEM"},
-		{"certificate PEM", pki.CertPEM(ca.Cert), `PEM block is "CERTIFICATE"`},
-		{"certificate DER", ca.Cert.Raw, ""},
+		{"garbage", []byte("this is not a CRL"), `no PEM "X509 CRL" block`},
+		{"truncated PEM", crlPEM[:100], "broken PEM"},
+		{"corrupt PEM body", pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der[:len(der)/2]}), "not a DER CRL"},
+		{"certificate PEM", pki.CertPEM(ca.Cert), `line 1: PEM block is "CERTIFICATE", want "X509 CRL"`},
+		{"certificate DER", ca.Cert.Raw, "the file is a DER certificate, not a CRL in PEM form"},
+		// Issue 12 item 4: ALB takes PEM CRLs only.
+		{"DER CRL", der, "the file is a DER CRL; ALB takes PEM only: convert it with `openssl crl -inform DER -in ca.crl -out ca.crl.pem`"},
+		{"truncated DER", der[:len(der)/2], "the file is binary DER; ALB takes PEM only"},
+		{"byte-order mark", append([]byte("\xEF\xBB\xBF"), crlPEM...), "byte-order mark"},
+		// Issue 11 item 9: several CRLs in one file.
+		{"two CRLs", append(append([]byte{}, crlPEM...), crlPEM...), "the file holds 2 CRLs (PEM blocks at lines 1, " + strconv.Itoa(bytes.Count(crlPEM, []byte("\n"))+1) + "); ALB takes one CRL per revocation file"},
 	} {
-		_, _, err := truststore.ParseCRL(tc.data)
+		_, err := truststore.ParseCRL("ca.crl", tc.data)
 		if err == nil || !errors.Is(err, truststore.ErrInvalidRevocationContent) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v; want InvalidRevocationContent containing %q", tc.name, err, tc.want)
 		}
+	}
+	var multi *truststore.MultipleCRLsError
+	if _, err := truststore.ParseCRL("all.pem", bytes.Repeat(crlPEM, 3)); !errors.As(err, &multi) || len(multi.Lines) != 3 {
+		t.Errorf("three CRLs: %v; want a *MultipleCRLsError with 3 lines", err)
+	}
+	var pe *pemfile.Error
+	if _, err := truststore.ParseCRL("ca.der", der); !errors.As(err, &pe) || pe.Kind != pemfile.DER {
+		t.Errorf("DER CRL: %v; want a *pemfile.Error of kind DER", err)
+	}
+	// Text around the block (openssl crl -text output) is accepted, as
+	// OpenSSL and Go read it.
+	if _, err := truststore.ParseCRL("ca.crl", append([]byte("Certificate Revocation List (CRL):\n  Version 2 (0x1)\n"), crlPEM...)); err != nil {
+		t.Errorf("CRL after its text dump: %v", err)
 	}
 }
 
 func TestRevocationIDsNeverReused(t *testing.T) {
 	ca := testutil.Root(t, "ca")
 	mk := func(src string, n int) truststore.RevocationInput {
-		l, _, err := truststore.ParseCRL(crlDER(t, ca, n))
+		l, err := truststore.ParseCRLDER(crlDER(t, ca, n))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +174,7 @@ func equal(got []int64, want ...int64) bool {
 
 func TestRevocationQuotas(t *testing.T) {
 	ca := testutil.Root(t, "ca")
-	l, _, _ := truststore.ParseCRL(crlDER(t, ca, 10))
+	l, _ := truststore.ParseCRLDER(crlDER(t, ca, 10))
 	var ins []truststore.RevocationInput
 	for i := 0; i < 31; i++ {
 		ins = append(ins, truststore.RevocationInput{Source: "x.crl", List: l, Digest: [32]byte{byte(i)}})
@@ -168,8 +195,12 @@ func FuzzParseCRL(f *testing.F) {
 	f.Add(der)
 	f.Add(pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}))
 	f.Add([]byte{0x30, 0x00})
+	f.Add(append(pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})...))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		l, _, err := truststore.ParseCRL(data)
+		if _, err := truststore.ParseCRL("fuzz.pem", data); err != nil && !errors.Is(err, truststore.ErrInvalidRevocationContent) {
+			t.Fatalf("error without InvalidRevocationContent: %v", err)
+		}
+		l, err := truststore.ParseCRLDER(data)
 		if err != nil {
 			if !errors.Is(err, truststore.ErrInvalidRevocationContent) {
 				t.Fatalf("error without InvalidRevocationContent: %v", err)
@@ -199,7 +230,7 @@ func BenchmarkLoadMillionEntryCRL(b *testing.B) {
 		runtime.GC()
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
-		l, _, err := truststore.ParseCRL(der)
+		l, err := truststore.ParseCRLDER(der)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -227,7 +258,7 @@ func TestCRLNotYetValidIsProcessingError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, _, err := truststore.ParseCRL(der)
+	l, err := truststore.ParseCRLDER(der)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,8 +272,8 @@ func TestCRLNotYetValidIsProcessingError(t *testing.T) {
 // status; in alb mode it is not revoked.
 func TestStrictNeedsCRLs(t *testing.T) {
 	s := testutil.NewSeed(t)
-	crlA, _, _ := truststore.ParseCRL(crlDER(t, s.A, 0))
-	crlB, _, _ := truststore.ParseCRL(crlDER(t, s.B, 0))
+	crlA, _ := truststore.ParseCRLDER(crlDER(t, s.A, 0))
+	crlB, _ := truststore.ParseCRLDER(crlDER(t, s.B, 0))
 	for _, tc := range []struct {
 		mode truststore.RevocationMode
 		crls []truststore.RevocationInput

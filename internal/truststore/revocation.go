@@ -2,6 +2,7 @@ package truststore
 
 import (
 	"crypto/x509"
+	"fmt"
 	"time"
 
 	"edge/internal/certfmt"
@@ -11,10 +12,15 @@ import (
 // intermediate of chain are looked up in the CRLs signed by their issuer
 // itself (matched by name and key); a certificate whose issuer has no CRL
 // is not revoked. Strict mode has its own RFC 5280 path (strict.go).
+//
+// A certificate with a negative serial number is never revoked: the ALB
+// guide says ALB cannot revoke such certificates. The Success verdict's
+// Detail then says which CRL lists it to no effect.
 func (s *Store) checkRevocation(chain []*x509.Certificate, now time.Time) Verdict {
 	if len(s.bySigner) == 0 {
 		return Verdict{Status: Success}
 	}
+	var note string
 	for i := 0; i+1 < len(chain); i++ {
 		c, issuer := chain[i], chain[i+1]
 		for _, crl := range s.bySigner[issuerKey(issuer)] {
@@ -25,12 +31,18 @@ func (s *Store) checkRevocation(chain []*x509.Certificate, now time.Time) Verdic
 			if !inScope(l.IDP, c, i) {
 				continue
 			}
-			if r, hit := l.Lookup("", true, certSerialKey(c)); hit && r != ReasonRemoveFromCRL {
-				return fail(ClientCertCrlHit, c, i, "serial %s of %q is revoked by CRL %d (%s)", certfmt.Serial(c), certfmt.DN(c.RawSubject), crl.ID, crl.Source)
+			r, hit := l.Lookup("", true, certSerialKey(c))
+			if !hit || r == ReasonRemoveFromCRL {
+				continue
 			}
+			if c.SerialNumber.Sign() < 0 {
+				note = fmt.Sprintf("serial -%s of %q is listed by CRL %d (%s), but ALB cannot revoke certificates with negative serial numbers: the entry has no effect", certfmt.Serial(c), certfmt.DN(c.RawSubject), crl.ID, crl.Source)
+				continue
+			}
+			return fail(ClientCertCrlHit, c, i, "serial %s of %q is revoked by CRL %d (%s)", certfmt.Serial(c), certfmt.DN(c.RawSubject), crl.ID, crl.Source)
 		}
 	}
-	return Verdict{Status: Success}
+	return Verdict{Status: Success, Detail: note}
 }
 
 // inScope applies an issuingDistributionPoint's onlyContains* limits to

@@ -45,11 +45,16 @@ type CRL struct {
 	// Source names where the CRL came from (a file path), for messages.
 	Source string
 	List   *RevocationList
+	// Digest is the SHA-256 of the CRL file.
+	Digest [32]byte
 	// Issuer is the trust-store CA that signed the list; nil in strict
 	// mode for a CRL signed by a CA outside the bundle, which is then
 	// verified against the client's chain at handshake time.
 	Issuer *x509.Certificate
 }
+
+// Key identifies the CRL by source and content (RevocationInput.Key).
+func (c *CRL) Key() string { return RevocationInput{Source: c.Source, Digest: c.Digest}.Key() }
 
 // NumberOfRevokedEntries is the entry count ALB reports for the CRL.
 func (c *CRL) NumberOfRevokedEntries() int { return c.List.Entries }
@@ -75,6 +80,11 @@ type RevocationInput struct {
 	// revocation id across reloads.
 	Digest [32]byte
 }
+
+// Key identifies the CRL by source and content: the same file rewritten
+// with other content is another CRL (a new revocation id; an admin-API
+// removal of the old content does not remove it).
+func (in RevocationInput) Key() string { return in.Source + "\x00" + string(in.Digest[:]) }
 
 // RevocationMode chooses how revocation is checked.
 type RevocationMode uint8
@@ -167,7 +177,7 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options
 	}
 	keys := make([]string, len(crls))
 	for i, in := range crls {
-		keys[i] = in.Source + "\x00" + string(in.Digest[:])
+		keys[i] = in.Key()
 	}
 	assigned := ids.assign(name, keys)
 	for i, in := range crls {
@@ -177,11 +187,13 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options
 				ErrInvalidRevocationContent, in.Source, certfmt.DN(in.List.RawIssuer), name))
 			continue
 		}
-		if len(in.List.UnhandledCritical) > 0 && s.Mode == RevocationALB {
-			errs = append(errs, fmt.Errorf("%w: %s: unsupported critical %s", ErrInvalidRevocationContent, in.Source, strings.Join(in.List.UnhandledCritical, ", ")))
-			continue
+		if s.Mode == RevocationALB {
+			if why := albRefuses(in.List); why != "" {
+				errs = append(errs, fmt.Errorf("%w: %s: %s", ErrInvalidRevocationContent, in.Source, why))
+				continue
+			}
 		}
-		crl := &CRL{ID: assigned[i], Source: in.Source, List: in.List, Issuer: issuer}
+		crl := &CRL{ID: assigned[i], Source: in.Source, List: in.List, Digest: in.Digest, Issuer: issuer}
 		if issuer != nil && s.Mode == RevocationALB {
 			in.List.release(issuer)
 			key := issuerKey(issuer)
@@ -193,6 +205,58 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options
 		return nil, errors.Join(errs...)
 	}
 	return s, nil
+}
+
+// albRefuses says why alb mode cannot apply l, or "". ALB documents
+// neither delta nor indirect CRLs, and a trust store keeps no CRL
+// history to relate a delta to its base; loading them as complete, direct
+// CRLs would apply them wrongly and silently (docs/behaviour.md, Fidelity
+// decisions).
+func albRefuses(l *RevocationList) string {
+	switch {
+	case len(l.UnhandledCritical) > 0:
+		return fmt.Sprintf("has an unsupported critical %s; RFC 5280 forbids using such a CRL", strings.Join(l.UnhandledCritical, ", "))
+	case l.BaseNumber != nil:
+		return fmt.Sprintf("is a delta CRL (deltaCRLIndicator, base CRL number %s); revocation_check: alb applies complete CRLs only: list the complete CRL (revocation_check: strict applies a delta CRL together with its base)", l.BaseNumber)
+	case l.IDP != nil && l.IDP.IndirectCRL, l.indirectEntries():
+		return "is an indirect CRL (issuingDistributionPoint indirectCRL); revocation_check: alb applies a CRL to the certificates of the CA that signed it, so entries for other CAs' certificates would never apply: use a CRL signed by each issuing CA (revocation_check: strict applies indirect CRLs)"
+	}
+	return ""
+}
+
+// Notes are what `edge check` and `edge verify` say about the store
+// beyond its summary: a root that signs itself with an algorithm ALB
+// lists as unsupported, CRL entries without effect, and how strict mode
+// uses delta, indirect and unusable CRLs. Nil when there is nothing to
+// say.
+func (s *Store) Notes() []string {
+	var out []string
+	for i, c := range s.CAs {
+		if why := signatureRule(c); why != "" && selfSigned(c) {
+			out = append(out, fmt.Sprintf("CA #%d %q signs itself with %s; a root's own signature is never verified, so edge accepts it (ALB's certificate requirements list SHA-256/384/512 only: if CreateTrustStore refuses the bundle, re-issue the root)", i+1, certfmt.DN(c.RawSubject), c.SignatureAlgorithm))
+		}
+	}
+	for _, c := range s.CRLs {
+		l := c.List
+		if n := l.NegativeSerials; n > 0 && s.Mode == RevocationALB {
+			what, effect := "entries have", "they have"
+			if n == 1 {
+				what, effect = "entry has", "it has"
+			}
+			out = append(out, fmt.Sprintf("%s: %d %s a negative serial number; ALB cannot revoke certificates with negative serial numbers, so %s no effect", c.Source, n, what, effect))
+		}
+		if s.Mode == RevocationStrict {
+			switch {
+			case len(l.UnhandledCritical) > 0:
+				out = append(out, fmt.Sprintf("%s has an unsupported critical %s; strict mode never uses it, so the certificates it covers have an unknown status (Failed:ClientCertUntrusted)", c.Source, strings.Join(l.UnhandledCritical, ", ")))
+			case l.BaseNumber != nil:
+				out = append(out, fmt.Sprintf("%s is a delta CRL of base CRL number %s; strict mode applies it with a complete CRL of that issuer numbered %s or later", c.Source, l.BaseNumber, l.BaseNumber))
+			case l.IDP != nil && l.IDP.IndirectCRL:
+				out = append(out, fmt.Sprintf("%s is an indirect CRL; strict mode applies its entries to the certificates of the CAs they name", c.Source))
+			}
+		}
+	}
+	return out
 }
 
 func (s *Store) crlIssuer(l *RevocationList) *x509.Certificate {

@@ -102,10 +102,13 @@ func (r *strictRun) validate(path []*x509.Certificate, ignoreExpiry, asSigner bo
 	now := r.now
 	last := len(path) - 1
 	for i, c := range path {
+		if i == 0 && ignoreExpiry {
+			continue // ignore_client_certificate_expiry: the leaf's dates play no part
+		}
 		switch {
 		case now.Before(c.NotBefore):
 			return fail(ClientCertNotYetValid, c, i, "%q is not valid before %s", certfmt.DN(c.RawSubject), c.NotBefore.UTC().Format(time.RFC3339))
-		case now.After(c.NotAfter) && !(i == 0 && ignoreExpiry):
+		case now.After(c.NotAfter):
 			return fail(ClientCertExpired, c, i, "%q expired at %s", certfmt.DN(c.RawSubject), c.NotAfter.UTC().Format(time.RFC3339))
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"time"
 
 	"edge/internal/certfmt"
@@ -13,9 +14,12 @@ import (
 
 // ALB limits on client chains.
 const (
-	// MaxChainDepth is ALB's "maximum certificate chain depth": at most four
-	// certificates from the leaf up to and including the trust anchor's
-	// self-signed root, and at most four certificates sent by the client.
+	// MaxChainDepth is ALB's "maximum certificate chain depth" quota,
+	// counted as AWS counts it: the CA certificates above the leaf, up to
+	// and including the trust store's self-signed root. Root + 3
+	// intermediates + leaf is the deepest chain accepted (API Gateway was
+	// observed to accept exactly that; docs/behaviour.md, Fidelity
+	// decisions). A client may send the leaf and as many CAs.
 	MaxChainDepth = 4
 	// MaxChainSize bounds the DER bytes of the presented chain. ALB's quota
 	// is a 64 KB TLS message; the Certificate message adds a few bytes of
@@ -27,9 +31,10 @@ const (
 type VerifyOptions struct {
 	// Now is the verification time; zero means time.Now().
 	Now time.Time
-	// IgnoreExpiry is ALB's ignore_client_certificate_expiry: a leaf past
-	// its NotAfter is accepted. Expired intermediates and not-yet-valid
-	// certificates still fail.
+	// IgnoreExpiry is ALB's ignore_client_certificate_expiry: the leaf's
+	// validity period plays no part (expired, not yet valid, or valid at
+	// no moment its CAs are). Intermediates and the root are still
+	// checked at Now.
 	IgnoreExpiry bool
 }
 
@@ -71,8 +76,8 @@ func (s *Store) Verify(presented []*x509.Certificate, o VerifyOptions) Verdict {
 	if total > MaxChainSize {
 		return fail(ClientCertMaxSizeExceeded, nil, 0, "the client chain is %d bytes; the limit is %d", total, MaxChainSize)
 	}
-	if len(presented) > MaxChainDepth && s.Mode != RevocationStrict {
-		return fail(ClientCertMaxChainDepthExceeded, nil, 0, "the client sent %d certificates; ALB's maximum chain depth is %d", len(presented), MaxChainDepth)
+	if len(presented)-1 > MaxChainDepth && s.Mode != RevocationStrict {
+		return fail(ClientCertMaxChainDepthExceeded, nil, 0, "the client sent %d certificates, %d CA certificates above the leaf; ALB's maximum chain depth is %d", len(presented), len(presented)-1, MaxChainDepth)
 	}
 	leaf := presented[0]
 	if why := unsupportedType(leaf); why != "" {
@@ -134,40 +139,56 @@ func (s *Store) verifyALB(leaf *x509.Certificate, presented []*x509.Certificate,
 // evaluate checks one candidate path that chains by name and signature.
 func (s *Store) evaluate(path []*x509.Certificate, now time.Time, ignoreExpiry bool) Verdict {
 	path = s.toRoot(path)
-	if len(path) > MaxChainDepth {
-		v := fail(ClientCertMaxChainDepthExceeded, nil, 0, "the chain has %d certificates; ALB's maximum chain depth is %d", len(path), MaxChainDepth)
+	if len(path)-1 > MaxChainDepth {
+		v := fail(ClientCertMaxChainDepthExceeded, nil, 0, depthDetail, len(path)-1, MaxChainDepth)
 		v.Chain = path
 		return v
 	}
 	for i, c := range path {
+		if i == 0 && ignoreExpiry {
+			continue // ignore_client_certificate_expiry: the leaf's dates play no part
+		}
 		switch {
 		case now.Before(c.NotBefore):
 			v := fail(ClientCertNotYetValid, c, i, "%q is not valid before %s", certfmt.DN(c.RawSubject), c.NotBefore.UTC().Format(time.RFC3339))
 			v.Chain = path
 			return v
-		case now.After(c.NotAfter) && !(i == 0 && ignoreExpiry):
+		case now.After(c.NotAfter):
 			v := fail(ClientCertExpired, c, i, "%q expired at %s", certfmt.DN(c.RawSubject), c.NotAfter.UTC().Format(time.RFC3339))
 			v.Chain = path
 			return v
 		}
 	}
+	if len(path) == 1 {
+		return s.finish(path, now)
+	}
 	// The validity periods are fine (or waived); let Go check everything
 	// else about the path (CA flags, path length, name constraints,
 	// policies, critical extensions) at a moment when every certificate
 	// is within its validity period.
-	at, ok := commonTime(path, now)
+	checked := path
+	if ignoreExpiry {
+		checked = path[1:]
+	}
+	at, ok := commonTime(checked, now)
 	if !ok {
 		v := fail(ClientCertUntrusted, path[0], 0, "the validity periods of the chain do not overlap")
 		v.Chain = path
 		return v
 	}
-	roots, inter := x509.NewCertPool(), x509.NewCertPool()
-	roots.AddCert(path[len(path)-1])
-	for _, c := range path[1 : len(path)-1] {
-		inter.AddCert(c)
+	cas := path[1:]
+	if leaf := path[0]; ignoreExpiry && (at.Before(leaf.NotBefore) || at.After(leaf.NotAfter)) {
+		// A waived leaf valid at no moment the CAs are (back-dated before
+		// its CA existed): Go verifies at a moment inside the leaf's
+		// period, against copies of the CAs whose periods are stretched
+		// to cover it. Their real periods were checked above, at now.
+		at = clampTime(at, leaf.NotBefore, leaf.NotAfter)
+		cas = stretched(cas, at)
 	}
-	if len(path) == 1 {
-		return s.finish(path, now)
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(cas[len(cas)-1])
+	for _, c := range cas[:len(cas)-1] {
+		inter.AddCert(c)
 	}
 	if _, err := path[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
 		v := fail(ClientCertUntrusted, path[0], 0, "%v", err)
@@ -176,6 +197,8 @@ func (s *Store) evaluate(path []*x509.Certificate, now time.Time, ignoreExpiry b
 	}
 	return s.finish(path, now)
 }
+
+const depthDetail = "the chain has %d CA certificates above the leaf, up to the root; ALB's maximum chain depth is %d"
 
 // finish applies the checks that follow a valid path: depth, types of the
 // intermediates, purpose and revocation.
@@ -186,8 +209,8 @@ func (s *Store) finish(chain []*x509.Certificate, now time.Time) Verdict {
 }
 
 func (s *Store) finishChecks(chain []*x509.Certificate, now time.Time) Verdict {
-	if len(chain) > MaxChainDepth {
-		return fail(ClientCertMaxChainDepthExceeded, nil, 0, "the chain has %d certificates; ALB's maximum chain depth is %d", len(chain), MaxChainDepth)
+	if len(chain)-1 > MaxChainDepth {
+		return fail(ClientCertMaxChainDepthExceeded, nil, 0, depthDetail, len(chain)-1, MaxChainDepth)
 	}
 	last := len(chain) - 1
 	for i, c := range chain[:last] {
@@ -198,7 +221,12 @@ func (s *Store) finishChecks(chain []*x509.Certificate, now time.Time) Verdict {
 	if v := purpose(chain); v.Status != Success {
 		return v
 	}
-	if v := s.checkRevocation(chain, now); v.Status != Success {
+	v := s.checkRevocation(chain, now)
+	switch {
+	case v.Status != Success:
+		return v
+	case v.Detail != "":
+		v.Detail = "the chain is trusted; " + v.Detail
 		return v
 	}
 	return Verdict{Status: Success, Detail: "the chain is trusted"}
@@ -219,32 +247,72 @@ func allowsClientAuth(ekus []x509.ExtKeyUsage) bool {
 
 // unsupportedType returns why ALB would refuse c's key or signature, or "".
 // ALB accepts X.509v3 certificates with RSA 2048-8192 or ECDSA
-// P-256/P-384/P-521 keys, signed with SHA-256/384/512 RSA, RSA-PSS or ECDSA.
+// P-256/P-384/P-521 keys, signed with SHA-256/384/512 RSA, RSA-PSS or
+// ECDSA (ALB guide, mutual authentication: certificate requirements).
 func unsupportedType(c *x509.Certificate) string {
-	if c.Version != 3 {
-		return fmt.Sprintf("%q is an X.509v%d certificate; ALB accepts only v3", certfmt.DN(c.RawSubject), c.Version)
+	why := versionRule(c)
+	if why == "" {
+		why = keyRule(c)
 	}
+	if why == "" {
+		why = signatureRule(c)
+	}
+	if why == "" {
+		return ""
+	}
+	return fmt.Sprintf("%q %s", certfmt.DN(c.RawSubject), why)
+}
+
+func versionRule(c *x509.Certificate) string {
+	if c.Version != 3 {
+		return fmt.Sprintf("is an X.509v%d certificate; ALB accepts only v3", c.Version)
+	}
+	return ""
+}
+
+const keyRequirement = "ALB requires RSA keys of 2048 to 8192 bits or ECDSA keys on P-256, P-384 or P-521"
+
+// keyRule says how c's public key breaks ALB's requirement, or "".
+func keyRule(c *x509.Certificate) string {
 	switch k := c.PublicKey.(type) {
 	case *rsa.PublicKey:
 		if n := k.N.BitLen(); n < 2048 || n > 8192 {
-			return fmt.Sprintf("%q has a %d-bit RSA key; ALB accepts 2048 to 8192 bits", certfmt.DN(c.RawSubject), n)
+			return fmt.Sprintf("has a %d-bit RSA key; %s", n, keyRequirement)
 		}
 	case *ecdsa.PublicKey:
 		switch k.Curve {
 		case elliptic.P256(), elliptic.P384(), elliptic.P521():
 		default:
-			return fmt.Sprintf("%q has an ECDSA key on an unsupported curve", certfmt.DN(c.RawSubject))
+			return fmt.Sprintf("has an ECDSA key on %s; %s", k.Curve.Params().Name, keyRequirement)
 		}
 	default:
-		return fmt.Sprintf("%q has a %s key; ALB accepts only RSA and ECDSA", certfmt.DN(c.RawSubject), c.PublicKeyAlgorithm)
+		name := c.PublicKeyAlgorithm.String()
+		article := "a"
+		if strings.ContainsRune("AEIOU", rune(name[0])) {
+			article = "an"
+		}
+		return fmt.Sprintf("has %s %s key; %s", article, name, keyRequirement)
 	}
+	return ""
+}
+
+// signatureRule says how c's signature algorithm breaks ALB's
+// requirement, or "".
+func signatureRule(c *x509.Certificate) string {
 	switch c.SignatureAlgorithm {
 	case x509.SHA256WithRSA, x509.SHA384WithRSA, x509.SHA512WithRSA,
 		x509.SHA256WithRSAPSS, x509.SHA384WithRSAPSS, x509.SHA512WithRSAPSS,
 		x509.ECDSAWithSHA256, x509.ECDSAWithSHA384, x509.ECDSAWithSHA512:
 		return ""
 	}
-	return fmt.Sprintf("%q is signed with %s; ALB accepts SHA-256/384/512 with RSA, RSA-PSS or ECDSA", certfmt.DN(c.RawSubject), c.SignatureAlgorithm)
+	return fmt.Sprintf("is signed with %s; ALB requires SHA-256, SHA-384 or SHA-512 with RSA, RSASSA-PSS or ECDSA", c.SignatureAlgorithm)
+}
+
+// selfSigned reports whether c names itself as issuer and, when it says
+// which key signed it, names its own key: a root whose signature no path
+// validation ever checks.
+func selfSigned(c *x509.Certificate) bool {
+	return string(c.RawIssuer) == string(c.RawSubject) && (len(c.AuthorityKeyId) == 0 || string(c.AuthorityKeyId) == string(c.SubjectKeyId))
 }
 
 // buildPaths finds every path from leaf to a CA of the store through the
@@ -336,6 +404,33 @@ func commonTime(path []*x509.Certificate, now time.Time) (time.Time, bool) {
 		return hi, true
 	}
 	return now, true
+}
+
+func clampTime(t, lo, hi time.Time) time.Time {
+	switch {
+	case t.Before(lo):
+		return lo
+	case t.After(hi):
+		return hi
+	}
+	return t
+}
+
+// stretched returns copies of cas whose validity periods include at. The
+// copies share the certificates' bytes, so signatures and equality hold.
+func stretched(cas []*x509.Certificate, at time.Time) []*x509.Certificate {
+	out := make([]*x509.Certificate, len(cas))
+	for i, c := range cas {
+		cp := *c
+		if at.Before(cp.NotBefore) {
+			cp.NotBefore = at
+		}
+		if at.After(cp.NotAfter) {
+			cp.NotAfter = at
+		}
+		out[i] = &cp
+	}
+	return out
 }
 
 func shortest(chains [][]*x509.Certificate) []*x509.Certificate {

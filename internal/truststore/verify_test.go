@@ -46,13 +46,15 @@ func TestVerifySeedAndFailureClasses(t *testing.T) {
 	}
 	underOld := testutil.Client(t, oldCA, pki.Options{Subject: pkix.Name{CommonName: "under-old"}, NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(48 * time.Hour)})
 
-	// Depth 5: A -> I1 -> I2 -> I3 -> leaf, client sends leaf, I3, I2, I1.
+	// Depth 5 (five CAs above the leaf): A -> I1 -> I2 -> I3 -> I4 -> leaf,
+	// client sends leaf, I4, I3, I2, I1.
 	i1 := testutil.Intermediate(t, s.A, "I1")
 	i2 := testutil.Intermediate(t, i1, "I2")
 	i3 := testutil.Intermediate(t, i2, "I3")
-	deep := testutil.Client(t, i3, pki.Options{Subject: pkix.Name{CommonName: "deep"}})
-	// Depth 4 is allowed: A -> I1 -> I2 -> leaf.
-	four := testutil.Client(t, i2, pki.Options{Subject: pkix.Name{CommonName: "four"}})
+	i4 := testutil.Intermediate(t, i3, "I4")
+	deep := testutil.Client(t, i4, pki.Options{Subject: pkix.Name{CommonName: "deep"}})
+	// Depth 4 is allowed: A -> I1 -> I2 -> I3 -> leaf.
+	four := testutil.Client(t, i3, pki.Options{Subject: pkix.Name{CommonName: "four"}})
 
 	big := bigChain(t, s.B)
 
@@ -72,14 +74,15 @@ func TestVerifySeedAndFailureClasses(t *testing.T) {
 		{"expired leaf", chain(expired), false, truststore.ClientCertExpired, 0},
 		{"expired leaf, ignore expiry", chain(expired), true, truststore.Success, 0},
 		{"not yet valid", chain(future), false, truststore.ClientCertNotYetValid, 0},
-		{"not yet valid, ignore expiry", chain(future), true, truststore.ClientCertNotYetValid, 0},
+		{"not yet valid, ignore expiry (the leaf's dates play no part)", chain(future), true, truststore.Success, 0},
 		{"expired intermediate", chain(underOld), false, truststore.ClientCertExpired, 1},
 		{"expired intermediate, ignore expiry", chain(underOld), true, truststore.ClientCertExpired, 1},
 		{"serverAuth only", chain(serverOnly), false, truststore.ClientCertPurposeInvalid, 0},
 		{"no EKU allows client auth", chain(noEKU), false, truststore.Success, 0},
 		{"depth 4", chain(four), false, truststore.Success, 0},
 		{"depth 5", chain(deep), false, truststore.ClientCertMaxChainDepthExceeded, 0},
-		{"five certificates sent", append(chain(deep), s.A.Cert), false, truststore.ClientCertMaxChainDepthExceeded, 0},
+		{"six certificates sent", append(chain(deep), s.A.Cert), false, truststore.ClientCertMaxChainDepthExceeded, 0},
+		{"five certificates sent, depth 4", append(chain(four), s.A.Cert), false, truststore.Success, 0},
 		{"ed25519 key", chain(ed), false, truststore.ClientCertTypeUnsupported, 0},
 		{"rsa 1024 key", chain(small), false, truststore.ClientCertTypeUnsupported, 0},
 		{"chain over 64 KB", big, false, truststore.ClientCertMaxSizeExceeded, 0},
@@ -171,9 +174,9 @@ func makeCRL(t *testing.T, ca *pki.CA, serials ...*big.Int) *truststore.Revocati
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, isPEM, err := truststore.ParseCRL(der)
-	if err != nil || isPEM {
-		t.Fatalf("ParseCRL(DER) = %v, pem=%v", err, isPEM)
+	l, err := truststore.ParseCRLDER(der)
+	if err != nil {
+		t.Fatalf("ParseCRLDER: %v", err)
 	}
 	return l
 }
