@@ -54,6 +54,7 @@ type reqContext struct {
 //     printing does;
 //   - serialNumber: lowercase hex bytes joined by ':' (the sample's form);
 //   - validity.notBefore/notAfter: OpenSSL's "%b %e %H:%M:%S %Y GMT".
+//
 // docs/api-gateway.md records these choices.
 const opensslTime = "Jan _2 15:04:05 2006 GMT"
 

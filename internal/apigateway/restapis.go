@@ -217,7 +217,9 @@ func (s *Service) getResources(c *call) (result, error) {
 		return result{}, err
 	}
 	sorted := append([]*Resource(nil), a.Resources...)
-	sort.SliceStable(sorted, func(i, j int) bool { return resourcePath(a.Resources, sorted[i]) < resourcePath(a.Resources, sorted[j]) })
+	sort.SliceStable(sorted, func(i, j int) bool {
+		return resourcePath(a.Resources, sorted[i]) < resourcePath(a.Resources, sorted[j])
+	})
 	items, next, err := page(sorted, c)
 	if err != nil {
 		return result{}, err
