@@ -124,12 +124,12 @@ func TestDomainNameErrors(t *testing.T) {
 		return err
 	}
 	for _, tc := range []struct {
-		name, domain    string
-		ec              *types.EndpointConfiguration
-		policy          types.SecurityPolicy
-		uri, version    string
-		want            string
-		conflict        bool
+		name, domain string
+		ec           *types.EndpointConfiguration
+		policy       types.SecurityPolicy
+		uri, version string
+		want         string
+		conflict     bool
 	}{
 		{"unversioned bucket with truststoreVersion", "a.example.com", regional, "TLS_1_2", "s3://plain/truststore.pem", "v1", "bucket plain is not versioned", false},
 		{"missing object", "b.example.com", regional, "TLS_1_2", "s3://trust/nope.pem", "", "s3://trust/nope.pem does not exist", false},
