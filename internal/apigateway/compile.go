@@ -30,19 +30,20 @@ type cDomain struct {
 }
 
 type cAPI struct {
-	id             string
-	name           string
-	disableExecute bool
-	stages         map[string]*cStage
+	id     string
+	name   string
+	stages map[string]*cStage
 }
 
 type cStage struct {
-	name         string
-	api          *cAPI
-	deploymentID string
-	root         *cResource
-	format       *AccessLogFormat // nil: the server's default
-	variables    map[string]string
+	name string
+	// disableExecute is the deployment's disableExecuteApiEndpoint.
+	disableExecute bool
+	api            *cAPI
+	deploymentID   string
+	root           *cResource
+	format         *AccessLogFormat // nil: the server's default
+	variables      map[string]string
 }
 
 type cResource struct {
@@ -163,13 +164,13 @@ func (s *Server) devCert(name string) (*tls.Certificate, error) {
 }
 
 func compileAPI(a *RestAPI) (*cAPI, error) {
-	ca := &cAPI{id: a.ID, name: a.Name, disableExecute: a.DisableExecuteAPIEndpoint, stages: map[string]*cStage{}}
+	ca := &cAPI{id: a.ID, name: a.Name, stages: map[string]*cStage{}}
 	for _, st := range a.Stages {
 		d := a.Deployment(st.DeploymentID)
 		if d == nil {
 			return nil, fmt.Errorf("REST API %s stage %s: deployment %s does not exist", a.ID, st.Name, st.DeploymentID)
 		}
-		cs := &cStage{name: st.Name, api: ca, deploymentID: d.ID, variables: st.Variables, root: compileTree(d.Resources)}
+		cs := &cStage{name: st.Name, api: ca, deploymentID: d.ID, disableExecute: d.DisableExecuteAPIEndpoint, variables: st.Variables, root: compileTree(d.Resources)}
 		if st.AccessLogSettings != nil && st.AccessLogSettings.Format != "" {
 			f, err := ParseAccessLogFormat(st.AccessLogSettings.Format)
 			if err != nil {

@@ -59,7 +59,8 @@ func (s *Service) createDeployment(c *call) (result, error) {
 		if methods == 0 {
 			return result{}, badRequest("The REST API doesn't contain any methods")
 		}
-		d := &Deployment{ID: randomID(6), Description: in.Description, Created: s.now(), Resources: snapshotResources(a.Resources)}
+		d := &Deployment{ID: randomID(6), Description: in.Description, Created: s.now(), Resources: snapshotResources(a.Resources),
+			DisableExecuteAPIEndpoint: a.DisableExecuteAPIEndpoint}
 		a.Deployments = append(a.Deployments, d)
 		if in.StageName != "" {
 			if st := a.Stage(in.StageName); st != nil {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -337,3 +338,5 @@ func header(m map[string]any, name string) string {
 }
 
 func tlsCert(is *pki.Issued) tls.Certificate { return is.TLSCertificate() }
+
+func readFile(p string) ([]byte, error) { return os.ReadFile(p) }

@@ -475,12 +475,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, wc *conn, rc *req
 		}
 		rc.domainName = host
 		a := snap.apis[id]
-		if a == nil || a.disableExecute || len(segs) == 0 {
+		if a == nil || len(segs) == 0 {
 			forbidden(w, rc)
 			return nil, nil, false
 		}
 		st := a.stages[segs[0]]
-		if st == nil {
+		if st == nil || st.disableExecute {
 			forbidden(w, rc)
 			return nil, nil, false
 		}

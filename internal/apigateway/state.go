@@ -190,6 +190,10 @@ type Deployment struct {
 	Description string      `json:"description,omitempty"`
 	Created     Epoch       `json:"createdDate"`
 	Resources   []*Resource `json:"snapshot"`
+	// DisableExecuteAPIEndpoint is the API's setting when deployed: API
+	// Gateway applies a change of disableExecuteApiEndpoint only after the
+	// API is redeployed [doc: "Disable the default endpoint for REST APIs"].
+	DisableExecuteAPIEndpoint bool `json:"disableExecuteApiEndpoint,omitempty"`
 }
 
 // AccessLogSettings is the model's AccessLogSettings. edge writes access
