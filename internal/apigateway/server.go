@@ -224,8 +224,8 @@ func (s *Server) Close() error {
 
 type connKey struct{}
 
-// listener wraps accepted connections so a rejected handshake can end in a
-// reset without an alert.
+// listener wraps accepted connections so a rejected handshake can end
+// without an alert.
 type listener struct{ net.Listener }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -251,23 +251,16 @@ type conn struct {
 var errAborted = errors.New("connection aborted: no client certificate")
 
 // Write drops everything once the connection is aborted: API Gateway
-// answers a missing client certificate by dropping the connection, with
-// no TLS alert (curl: "SSL_connect: SSL_ERROR_SYSCALL").
+// answers a missing client certificate by closing the connection without
+// a TLS alert, which curl reports as "SSL_connect: SSL_ERROR_SYSCALL"
+// (TLS 1.2) and "Empty reply from server" (TLS 1.3, where the client's
+// handshake ends before the server's verdict). A plain close (FIN), not a
+// reset: with a reset curl would say "Connection reset by peer".
 func (c *conn) Write(b []byte) (int, error) {
 	if c.aborted.Load() {
 		return 0, errAborted
 	}
 	return c.Conn.Write(b)
-}
-
-// Close resets an aborted connection (SO_LINGER 0 sends RST).
-func (c *conn) Close() error {
-	if c.aborted.Load() {
-		if tc, ok := c.Conn.(*net.TCPConn); ok {
-			tc.SetLinger(0)
-		}
-	}
-	return c.Conn.Close()
 }
 
 // Cipher suites of API Gateway's legacy policies that Go implements, in
@@ -343,7 +336,7 @@ func (s *Server) configFor(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 				}
 				if wc != nil {
 					wc.aborted.Store(true)
-					s.execLog("-", fmt.Sprintf("TLS handshake rejected: no client certificate presented (domain %s, from %s); the connection is reset", d.name, wc.RemoteAddr()))
+					s.execLog("-", fmt.Sprintf("TLS handshake rejected: no client certificate presented (domain %s, from %s); the connection is closed without an alert", d.name, wc.RemoteAddr()))
 				}
 				return errors.New(ReasonNoCertificate)
 			}
