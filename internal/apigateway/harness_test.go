@@ -340,3 +340,5 @@ func header(m map[string]any, name string) string {
 func tlsCert(is *pki.Issued) tls.Certificate { return is.TLSCertificate() }
 
 func readFile(p string) ([]byte, error) { return os.ReadFile(p) }
+
+func httpEcho() http.Handler { return http.HandlerFunc(echo) }
