@@ -188,6 +188,12 @@ func TestMTLSVerificationFailuresAre403WithReason(t *testing.T) {
 	if code, _, _ := x.get(x.client("api.test", tlsCert(w.client)), "https://api.test/pets"); code != 200 {
 		t.Fatalf("trusted client = %d", code)
 	}
+	// Four CAs above the leaf (root + three intermediates) is the limit:
+	// the leaf does not count (ALB's depth 4 counts it).
+	four := testutil.Client(t, long[3], pki.Options{Subject: pkix.Name{CommonName: "four-CA client"}})
+	if code, body, _ := x.get(x.client("api.test", tlsCert(four)), "https://api.test/pets"); code != 200 {
+		t.Fatalf("client under four CAs = %d %v, want 200", code, body)
+	}
 }
 
 func TestMTLSRevokedClientStillAllowed(t *testing.T) {
