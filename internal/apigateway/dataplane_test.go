@@ -33,7 +33,7 @@ type walkthrough struct {
 	version     string
 }
 
-func setupWalkthrough(t *testing.T, x *h, domain string) *walkthrough {
+func setupWalkthrough(t testing.TB, x *h, domain string) *walkthrough {
 	t.Helper()
 	w := &walkthrough{}
 	w.root = testutil.Root(t, "Walkthrough Root CA")

@@ -136,7 +136,7 @@ func (s *sink) all() []string {
 
 // waitFor returns the first line containing sub, waiting a little for
 // lines written after the response was sent.
-func (s *sink) waitFor(t *testing.T, sub string) string {
+func (s *sink) waitFor(t testing.TB, sub string) string {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
@@ -153,7 +153,7 @@ func (s *sink) waitFor(t *testing.T, sub string) string {
 
 // h is a control plane on an AWS endpoint plus a live data plane.
 type h struct {
-	t       *testing.T
+	t       testing.TB
 	s3      *fakeS3
 	dir     string
 	svc     *apigateway.Service
@@ -168,7 +168,7 @@ type h struct {
 	target  *httptest.Server
 }
 
-func newH(t *testing.T) *h {
+func newH(t testing.TB) *h {
 	t.Helper()
 	x := &h{t: t, s3: newFakeS3(), dir: t.TempDir(), access: &sink{}, exec: &sink{}}
 	x.devRoot = testutil.Root(t, "edge dev root CA")

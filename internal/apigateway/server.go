@@ -480,10 +480,15 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, wc *conn, rc *req
 		return st, segs[1:], true
 	}
 	rc.domainName = d.name
-	if d.trust != nil {
+	if d.trust != nil && r.TLS != nil {
 		wc.once.Do(func() { wc.verdict = d.trust.Verify(r.TLS.PeerCertificates, s.o.Now()) })
 		if len(r.TLS.PeerCertificates) > 0 {
 			rc.leaf = r.TLS.PeerCertificates[0]
+		}
+		if !wc.verdict.OK && len(r.TLS.PeerCertificates) == 0 {
+			s.execLog(rc.requestID, "Access denied. Reason: "+ReasonNoCertificate+" (domain "+d.name+")")
+			forbidden(w, rc)
+			return nil, nil, false
 		}
 		if !wc.verdict.OK {
 			leaf := r.TLS.PeerCertificates[0]

@@ -33,6 +33,9 @@ type Truststore struct {
 	// bySubject indexes certs by their raw subject, for issuer lookup.
 	bySubject map[string][]*x509.Certificate
 	raw       map[string]bool
+	// roots are the self-signed certificates, found once at parse time
+	// (a signature check each) rather than per verification.
+	roots map[*x509.Certificate]bool
 }
 
 // TruststoreError is a truststore API Gateway refuses as a whole
@@ -53,7 +56,7 @@ func ParseTruststore(data []byte, now time.Time) (*Truststore, []string, error) 
 	if len(data) > MaxTruststoreBytes {
 		return nil, nil, &TruststoreError{fmt.Sprintf("the truststore is %d bytes; API Gateway's limit is 1 MB (%d bytes)", len(data), MaxTruststoreBytes)}
 	}
-	ts := &Truststore{bySubject: map[string][]*x509.Certificate{}, raw: map[string]bool{}}
+	ts := &Truststore{bySubject: map[string][]*x509.Certificate{}, raw: map[string]bool{}, roots: map[*x509.Certificate]bool{}}
 	var warnings []string
 	n := 0
 	rest := data
@@ -84,6 +87,9 @@ func ParseTruststore(data []byte, now time.Time) (*Truststore, []string, error) 
 		}
 		ts.raw[string(c.Raw)] = true
 		ts.certs = append(ts.certs, c)
+		if selfSigned(c) {
+			ts.roots[c] = true
+		}
 		ts.bySubject[string(c.RawSubject)] = append(ts.bySubject[string(c.RawSubject)], c)
 	}
 	if n == 0 {
@@ -223,7 +229,7 @@ func (t *Truststore) Verify(presented []*x509.Certificate, now time.Time) Verdic
 	var walk func(path []*x509.Certificate) bool
 	walk = func(path []*x509.Certificate) bool {
 		cur := path[len(path)-1]
-		if len(path) > 1 && selfSigned(cur) {
+		if len(path) > 1 && t.roots[cur] {
 			v := t.checkPath(path, now)
 			if v.OK || best.Reason == ReasonNoIssuer {
 				best = v
