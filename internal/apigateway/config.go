@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,9 +22,9 @@ import (
 //
 //	api_gateway:
 //	  listen: 127.0.0.1:8444          # one HTTPS listener, port 0 allowed
-//	  access_log: stdout              # a log destination (stdout, stderr, off, file:PATH)
+//	  access_log: stdout              # a log destination (stdout, stderr, off, file:PATH); default stdout
 //	  access_log_format: '…'          # default DefaultAccessLogFormat
-//	  execution_log: stderr           # the 403 reasons
+//	  execution_log: stderr           # the 403 reasons; default stderr
 //	  domain_names:
 //	    - domain_name: api.example.com
 //	      certificate: {cert: server.pem, key: server.key}   # else a dev certificate
@@ -450,3 +451,33 @@ func (c *Config) Compile(ctx context.Context, baseDir string, objs objects.Sourc
 
 // timeNow is the clock of Compile's truststore checks.
 var timeNow = time.Now
+
+// Default log destinations of the api_gateway block.
+const (
+	DefaultAccessLog    = "stdout"
+	DefaultExecutionLog = "stderr"
+)
+
+// OpenLogs opens the block's access and execution log destinations
+// (defaults DefaultAccessLog and DefaultExecutionLog) for ServerOptions.
+// The caller closes both sinks.
+func (c *Config) OpenLogs(stdout, stderr io.Writer) (access, execution logfmt.Sink, err error) {
+	open := func(s, def string) (logfmt.Sink, error) {
+		if s == "" {
+			s = def
+		}
+		d, err := logfmt.ParseDestination(s)
+		if err != nil {
+			return nil, err
+		}
+		return logfmt.Open(d, stdout, stderr)
+	}
+	if access, err = open(c.AccessLog, DefaultAccessLog); err != nil {
+		return nil, nil, fmt.Errorf("api_gateway.access_log: %w", err)
+	}
+	if execution, err = open(c.ExecutionLog, DefaultExecutionLog); err != nil {
+		access.Close()
+		return nil, nil, fmt.Errorf("api_gateway.execution_log: %w", err)
+	}
+	return access, execution, nil
+}

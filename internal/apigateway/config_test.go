@@ -149,3 +149,26 @@ rest_apis:
 		t.Fatalf("GetRestApis: %+v %v", apis, err)
 	}
 }
+
+func TestConfigOpenLogs(t *testing.T) {
+	dir := t.TempDir()
+	c := &apigateway.Config{AccessLog: "file:" + filepath.Join(dir, "access.log")}
+	var stderr strings.Builder
+	access, exec, err := c.OpenLogs(nil, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	access.Write([]byte("line\n"))
+	exec.Write([]byte("reason\n"))
+	access.Close()
+	exec.Close()
+	if b, _ := readFile(filepath.Join(dir, "access.log")); string(b) != "line\n" {
+		t.Errorf("access log file holds %q", b)
+	}
+	if stderr.String() != "reason\n" {
+		t.Errorf("execution log (default stderr) got %q", stderr.String())
+	}
+	if _, _, err := (&apigateway.Config{ExecutionLog: "syslog"}).OpenLogs(nil, nil); err == nil || !strings.Contains(err.Error(), "api_gateway.execution_log") {
+		t.Errorf("bad destination: %v", err)
+	}
+}
