@@ -3,11 +3,13 @@ package apigateway_test
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"io"
 	"math/big"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -344,6 +346,48 @@ func TestRoutingAnswers(t *testing.T) {
 	}
 	if _, body, _ := x.get(c, "https://api.test/pets"); body["path"] != "/changed" {
 		t.Errorf("after redeploying the target saw %v", body["path"])
+	}
+}
+
+func TestTLSPolicyAndUnsignedRequests(t *testing.T) {
+	x := newH(t)
+	w := setupWalkthrough(t, x, "api.test")
+	c := x.client("api.test", tlsCert(w.client))
+	c.Transport.(*http.Transport).TLSClientConfig.MinVersion = tls.VersionTLS10
+	c.Transport.(*http.Transport).TLSClientConfig.MaxVersion = tls.VersionTLS11
+	if _, err := c.Get("https://api.test/pets"); err == nil || !strings.Contains(err.Error(), "protocol version") {
+		t.Errorf("TLS 1.1 to a TLS_1_2 domain: %v, want a protocol version failure", err)
+	}
+	c = x.client("api.test", tlsCert(w.client))
+	c.Transport.(*http.Transport).TLSClientConfig.MaxVersion = tls.VersionTLS12
+	if code, _, _ := x.get(c, "https://api.test/pets"); code != 200 {
+		t.Errorf("TLS 1.2 = %d", code)
+	}
+	// The AWS endpoint routes unsigned /restapis and /domainnames
+	// requests (curl, --no-sign-request) to API Gateway.
+	resp, err := http.Get(x.ep.URL + "/restapis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"item":[{"id":"`+w.api+`"`) {
+		t.Errorf("unsigned GET /restapis: %d %s", resp.StatusCode, b)
+	}
+	// A domain deleted after a connection's handshake stops serving it.
+	c = x.client("api.test", tlsCert(w.client))
+	c.Transport.(*http.Transport).DisableKeepAlives = false
+	if code, _, _ := x.get(c, "https://api.test/pets"); code != 200 {
+		t.Fatalf("before delete: %d", code)
+	}
+	if _, err := x.c.DeleteBasePathMapping(ctx, &apigw.DeleteBasePathMappingInput{DomainName: aws.String("api.test"), BasePath: aws.String("(none)")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.c.DeleteDomainName(ctx, &apigw.DeleteDomainNameInput{DomainName: aws.String("api.test")}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := x.get(c, "https://api.test/pets"); code != 403 {
+		t.Errorf("a kept-alive connection to a deleted domain = %d, want 403", code)
 	}
 }
 

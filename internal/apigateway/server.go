@@ -499,8 +499,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, wc *conn, rc *req
 		}
 	}
 	// The mappings of the current snapshot (the handshake's decides TLS).
-	if cur := snap.domainFor(d.name); cur != nil {
-		d = cur
+	if d = snap.domainFor(d.name); d == nil {
+		forbidden(w, rc) // deleted since this connection's handshake
+		return nil, nil, false
 	}
 	var m *BasePathMapping
 	if len(segs) > 0 {
