@@ -179,6 +179,7 @@ func (c *reqContext) value(name string) string {
 var contextVariables = map[string]bool{
 	"accountId": true, "apiId": true, "awsEndpointRequestId": true, "deploymentId": true, "domainName": true, "domainPrefix": true,
 	"error.message": true, "error.messageString": true, "error.responseType": true, "error.validationErrorString": true,
+	"extendedRequestId": true, "httpMethod": true, "path": true, "protocol": true, "requestId": true,
 	"requestTime": true, "requestTimeEpoch": true, "resourceId": true, "resourcePath": true, "stage": true, "status": true,
 	"responseLength": true, "responseLatency": true, "integrationLatency": true, "integrationStatus": true, "integrationErrorMessage": true,
 	"integration.error": true, "integration.integrationStatus": true, "integration.latency": true, "integration.requestId": true, "integration.status": true,
