@@ -21,3 +21,11 @@ func NewReportingAsync(w io.WriteCloser, name string, stderr io.Writer) *Async {
 	a.report = newReporter(stderr, name)
 	return a
 }
+
+// SetDirFlushInterval changes how often dir destinations make their lines
+// readable, and returns a function restoring it.
+func SetDirFlushInterval(d time.Duration) func() {
+	old := dirFlushInterval
+	dirFlushInterval = d
+	return func() { dirFlushInterval = old }
+}

@@ -91,6 +91,7 @@ func Open(d Destination, stdout, stderr io.Writer) (Sink, error) {
 		a := NewAsync(w)
 		a.linger = fileLinger
 		a.report = newReporter(stderr, d.String())
+		w.onLoss = a.lost // before any line reaches w
 		return a, nil
 	}
 	return nil, fmt.Errorf("unknown log destination kind %q", d.Kind)
@@ -267,6 +268,16 @@ func (a *Async) write(buf []byte) {
 		rest = rest[i:]
 	}
 	a.failed(err, countLines(rest))
+}
+
+// lost counts lines a destination lost on its own schedule (a dir: member
+// written by a timer); any goroutine may call it.
+func (a *Async) lost(lines int, err error) {
+	a.err.Store(&err)
+	a.drop(uint64(lines))
+	if a.report != nil {
+		a.report.failed(err, a.dropped.Load())
+	}
 }
 
 func (a *Async) failed(err error, lost int) {
