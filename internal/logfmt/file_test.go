@@ -205,8 +205,8 @@ func TestTornRecordIsCompleted(t *testing.T) {
 	if got := seen + int(a.Dropped()); got != 10 {
 		t.Errorf("%d lines written + %d dropped = %d; want 10\n%s", seen, a.Dropped(), got, disk.String())
 	}
-	if !strings.Contains(stderr.String(), "no space left on device") {
-		t.Errorf("stderr does not report the failure: %q", stderr.String())
+	if out := stderr.String(); !strings.Contains(out, "no space left on device") || !strings.Contains(out, "writing again") {
+		t.Errorf("stderr does not report the failure and the recovery: %q", out)
 	}
 }
 

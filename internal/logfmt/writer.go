@@ -254,7 +254,7 @@ func (a *Async) write(buf []byte) {
 		if a.failing {
 			a.failing = false
 			if a.report != nil {
-				a.report.recovered()
+				a.report.recovered(a.dropped.Load())
 			}
 		}
 		return
@@ -343,7 +343,7 @@ func (a *Async) checkFile() {
 		a.drop(1)
 	}
 	if !asked && a.report != nil {
-		a.report.say("the file was moved or deleted; reopened %s", f.path)
+		a.report.say("the file was moved or deleted; reopened it")
 	}
 }
 
@@ -461,14 +461,14 @@ func (r *reporter) failed(err error, dropped uint64) {
 	fmt.Fprintf(r.w, "edge: log %s: write failed: %v; %d lines lost so far (edge_log_lines_dropped_total)\n", r.name, err, dropped)
 }
 
-func (r *reporter) recovered() {
+func (r *reporter) recovered(dropped uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.failing {
 		return
 	}
-	r.failing, r.pending = false, false
-	fmt.Fprintf(r.w, "edge: log %s: writing again\n", r.name)
+	r.failing, r.pending, r.reported = false, false, dropped
+	fmt.Fprintf(r.w, "edge: log %s: writing again (%d lines lost in all)\n", r.name, dropped)
 }
 
 // close tells the losses not yet told.
