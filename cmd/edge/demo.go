@@ -219,7 +219,7 @@ func demoConnect(addr string, roots *x509.CertPool, dir, file string) (out struc
 	fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
-		out.http = "handshake failed" // TLS 1.3: the server's alert arrives here
+		out.http = "handshake failed" // TLS 1.3: the server's reset (or alert) arrives here
 		return out
 	}
 	resp.Body.Close()

@@ -132,7 +132,8 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 			case <-wctx.Done():
 				return
 			case <-hup:
-				log.Info("SIGHUP: reloading")
+				log.Info("SIGHUP: reopening log files and reloading")
+				srv.ReopenLogs()
 				srv.ReloadFromSource()
 			}
 		}

@@ -29,6 +29,10 @@ type Config struct {
 	// ClientHeaderTimeoutSeconds bounds reading a request's headers.
 	// Default: 60, as ALB's idle timeout.
 	ClientHeaderTimeoutSeconds int `yaml:"client_header_timeout_seconds"`
+	// TLSRejection is how a verify-mode listener refuses a client: reset
+	// (default: no TLS alert, a TCP reset, as ALB and API Gateway do) or
+	// alert (the TLS alert, readable by the client; for debugging one).
+	TLSRejection string `yaml:"tls_rejection"`
 	// ShutdownTimeoutSeconds bounds how long in-flight requests may run
 	// after SIGINT/SIGTERM. Default: 10.
 	ShutdownTimeoutSeconds int `yaml:"shutdown_timeout_seconds"`

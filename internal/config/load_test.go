@@ -37,6 +37,9 @@ func TestParseGood(t *testing.T) {
 	if *l.Port != 8443 || l.Address != "127.0.0.1" || l.Protocol != "HTTPS" {
 		t.Errorf("listener defaults: %+v", l)
 	}
+	if c.TLSRejection != "reset" {
+		t.Errorf("tls_rejection = %q; want the default, reset", c.TLSRejection)
+	}
 	if got := c.Path("pki/bundle.pem"); got != "/etc/edge/pki/bundle.pem" {
 		t.Errorf("Path = %q; want it relative to the config file", got)
 	}
@@ -60,6 +63,8 @@ func TestParseProblems(t *testing.T) {
 			[]string{`edge.yaml:1: unknown key "listners" at the top level (did you mean "listeners"?`}},
 		{"port not a number", func(s string) string { return strings.Replace(s, "port: 8443", "port: http", 1) },
 			[]string{`edge.yaml:8: listeners[0].port: expected an integer, got "http"`}},
+		{"bad tls_rejection", func(s string) string { return "tls_rejection: drop\n" + s },
+			[]string{`edge.yaml:1: tls_rejection: "drop" is not a TLS rejection (want reset, the default, or alert)`}},
 		{"bad mode", func(s string) string { return strings.Replace(s, "mode: verify", "mode: strict", 1) },
 			[]string{`edge.yaml:11: listeners[0].mutual_authentication.mode: "strict" is not a mutual authentication mode`}},
 		{"unknown trust store", func(s string) string {

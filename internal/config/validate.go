@@ -65,6 +65,13 @@ func (c *Config) Validate() Problems {
 			add(t.key, "%d is outside 1-3600", *t.v)
 		}
 	}
+	switch c.TLSRejection {
+	case "":
+		c.TLSRejection = "reset"
+	case "reset", "alert":
+	default:
+		add("tls_rejection", "%q is not a TLS rejection (want reset, the default, or alert)", c.TLSRejection)
+	}
 	if c.ShutdownTimeoutSeconds == 0 {
 		c.ShutdownTimeoutSeconds = 10
 	} else if c.ShutdownTimeoutSeconds < 0 {

@@ -268,7 +268,7 @@ func oneRequest(ctx context.Context, addr string, cfg *tls.Config, req, buf []by
 	}
 	resp, err := http.ReadResponse(bufio.NewReaderSize(c, 4096), nil)
 	if err != nil {
-		return "refused after handshake", true // TLS 1.3: the verdict arrives as an alert
+		return "refused after handshake", true // TLS 1.3: the verdict arrives as a reset (or an alert)
 	}
 	io.CopyBuffer(io.Discard, resp.Body, buf)
 	resp.Body.Close()

@@ -1,9 +1,11 @@
 package logfmt
 
 import (
+	"bytes"
 	"compress/gzip"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,17 +33,32 @@ type DirLayout struct {
 	Interval time.Duration
 }
 
-// dirWriter writes gzip files rotated every Interval. A file is closed
-// (and so complete) when its interval ends, even if no line follows.
+// dirFlushInterval bounds how long a line written to a dir: destination
+// stays in memory: within it the line is on disk, in a complete gzip
+// member, so a crash loses at most this much (plus Async's batching).
+var dirFlushInterval = time.Second
+
+// dirWriter writes gzip files rotated every Interval. A file is a series of
+// complete gzip members (RFC 1952 §2.2; gzip, zcat and Go's gzip.Reader read
+// them as one stream): lines are compressed in memory and each member is
+// written whole, at most dirFlushInterval after its first line, so the file
+// is valid gzip at every moment. A file is closed (and so complete) when its
+// interval ends, even if no line follows.
 type dirWriter struct {
 	root   string
 	layout DirLayout
+	// onLoss is told of lines that could not be written to the file.
+	onLoss func(lines int, err error)
 
-	mu   sync.Mutex
-	f    *os.File
-	gz   *gzip.Writer
-	end  time.Time
-	stop *time.Timer
+	mu    sync.Mutex
+	f     *os.File
+	size  int64 // bytes of complete members in f
+	end   time.Time
+	stop  *time.Timer // closes the file at end
+	gz    *gzip.Writer
+	mem   bytes.Buffer // the open member, compressed
+	lines int          // lines in the open member
+	flush *time.Timer  // writes the open member
 }
 
 func newDirWriter(root string, l DirLayout) (*dirWriter, error) {
@@ -52,6 +69,7 @@ func newDirWriter(root string, l DirLayout) (*dirWriter, error) {
 		l.NodeIP = "127.0.0.1"
 	}
 	w := &dirWriter{root: root, layout: l}
+	w.gz = gzip.NewWriter(&w.mem)
 	base := filepath.Join(root, "AWSLogs", l.Account)
 	if err := os.MkdirAll(base, 0o755); err != nil {
 		return nil, err
@@ -77,16 +95,57 @@ func (w *dirWriter) path(end time.Time) string {
 	return filepath.Join(day, name)
 }
 
+// Write compresses complete lines into the open member. Only opening a new
+// file can fail here; a failure to write a member is told to onLoss.
 func (w *dirWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	now := time.Now().UTC()
-	if w.gz == nil || !now.Before(w.end) {
+	if w.f == nil || !now.Before(w.end) {
 		if err := w.rotateLocked(now); err != nil {
 			return 0, err
 		}
 	}
-	return w.gz.Write(p)
+	if w.lines == 0 {
+		w.flush = time.AfterFunc(dirFlushInterval, w.flushMember)
+	}
+	w.gz.Write(p) // into memory: cannot fail
+	w.lines += countLines(p)
+	return len(p), nil
+}
+
+func (w *dirWriter) flushMember() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.flushLocked()
+}
+
+// flushLocked ends the open member and appends it to the file in one
+// write. A write that fails is cut off again, so the file keeps ending
+// with a complete member.
+func (w *dirWriter) flushLocked() {
+	if w.flush != nil {
+		w.flush.Stop()
+		w.flush = nil
+	}
+	if w.lines == 0 {
+		return
+	}
+	w.gz.Close()
+	n, lines := w.mem.Len(), w.lines
+	_, err := w.f.Write(w.mem.Bytes())
+	w.mem.Reset()
+	w.gz.Reset(&w.mem)
+	w.lines = 0
+	if err != nil {
+		w.f.Truncate(w.size)
+		w.f.Seek(w.size, io.SeekStart)
+		if w.onLoss != nil {
+			w.onLoss(lines, err)
+		}
+		return
+	}
+	w.size += int64(n)
 }
 
 func (w *dirWriter) rotateLocked(now time.Time) error {
@@ -100,7 +159,7 @@ func (w *dirWriter) rotateLocked(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	w.f, w.gz, w.end = f, gzip.NewWriter(f), end
+	w.f, w.size, w.end = f, 0, end
 	w.stop = time.AfterFunc(time.Until(end), func() {
 		w.mu.Lock()
 		defer w.mu.Unlock()
@@ -116,14 +175,12 @@ func (w *dirWriter) closeLocked() error {
 		w.stop.Stop()
 		w.stop = nil
 	}
-	if w.gz == nil {
+	if w.f == nil {
 		return nil
 	}
-	err := w.gz.Close()
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	w.gz, w.f = nil, nil
+	w.flushLocked()
+	err := w.f.Close()
+	w.f = nil
 	return err
 }
 

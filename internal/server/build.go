@@ -398,6 +398,7 @@ func (b *builder) listener(i int, lc *config.Listener) {
 		b.at(p+".ssl_policy", "%v", err)
 	}
 	term := &tlsterm.Termination{Policy: policy, Now: b.opts.Now}
+	term.Rejection, _ = tlsterm.ParseRejection(b.cfg.TLSRejection) // validated already
 	if ma := lc.MutualAuthentication; ma != nil {
 		term.Mode, _ = tlsterm.ParseMode(ma.Mode) // validated already
 		term.IgnoreExpiry = ma.IgnoreClientCertificateExpiry

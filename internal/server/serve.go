@@ -282,6 +282,18 @@ func (s *Server) logConn(r *tlsterm.Result, listenerPort, index int) {
 	s.bufs.Put(bp)
 }
 
+// ReopenLogs makes file: log destinations close their file and open their
+// path again before the next line (logrotate's convention; SIGHUP calls
+// it). Other destinations are unaffected.
+func (s *Server) ReopenLogs() {
+	lg := s.logs.Load()
+	for _, sink := range []logfmt.Sink{lg.conn, lg.access} {
+		if r, ok := sink.(interface{ Reopen() }); ok {
+			r.Reopen()
+		}
+	}
+}
+
 // SetLoader sets how ReloadFromSource reads the configuration.
 func (s *Server) SetLoader(load func() (*config.Config, error)) { s.loader = load }
 

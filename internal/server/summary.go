@@ -59,7 +59,7 @@ func (s *Snapshot) WriteSummary(w io.Writer, allAttributes bool) {
 				}
 				fmt.Fprintf(w, "  mutual authentication: %s", t.Mode)
 				if l.TrustStoreName != "" {
-					fmt.Fprintf(w, ", trust store %s, ignore expiry %t, advertise CA names %t", l.TrustStoreName, t.IgnoreExpiry, t.AdvertiseCANames)
+					fmt.Fprintf(w, ", trust store %s, ignore expiry %t, advertise CA names %t, refusals %s", l.TrustStoreName, t.IgnoreExpiry, t.AdvertiseCANames, t.Rejection)
 				}
 				fmt.Fprintln(w)
 			}

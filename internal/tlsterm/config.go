@@ -49,6 +49,43 @@ func ParseMode(s string) (Mode, error) {
 	return ModeOff, fmt.Errorf("unknown mutual authentication mode %q (want off, passthrough or verify)", s)
 }
 
+// Rejection is how a verify-mode listener ends a handshake in which it
+// refuses the client (any failure after it has asked for the client's
+// certificate: no certificate, a failed verdict, a bad signature).
+type Rejection uint8
+
+const (
+	// RejectReset sends no TLS alert: edge reads what the client still
+	// sends until it falls silent for 100 ms (at most 1 s), then resets
+	// the connection (TCP RST). Clients report a reset
+	// (Firefox PR_CONNECT_RESET_ERROR, curl "Connection reset by peer"),
+	// as seen at ALB and API Gateway. The default.
+	RejectReset Rejection = iota
+	// RejectAlert sends the alert crypto/tls chose (certificate_required,
+	// handshake_failure, bad_certificate, ...), then closes gracefully:
+	// FIN, then edge reads until the client closes, falls silent for
+	// 100 ms or 1 s passes, so the client can read the alert.
+	RejectAlert
+)
+
+func (r Rejection) String() string {
+	if r == RejectAlert {
+		return "alert"
+	}
+	return "reset"
+}
+
+// ParseRejection parses "reset" or "alert"; empty means reset.
+func ParseRejection(s string) (Rejection, error) {
+	switch s {
+	case "", "reset":
+		return RejectReset, nil
+	case "alert":
+		return RejectAlert, nil
+	}
+	return RejectReset, fmt.Errorf("unknown TLS rejection %q (want reset or alert)", s)
+}
+
 // Termination is everything a listener needs to terminate TLS. It is
 // immutable once Config has been called.
 type Termination struct {
@@ -62,6 +99,8 @@ type Termination struct {
 	// AdvertiseCANames sends the trust store's CA subjects in the
 	// CertificateRequest (advertise_trust_store_ca_names: on).
 	AdvertiseCANames bool
+	// Rejection is how a refused client's handshake ends (verify mode).
+	Rejection Rejection
 	// Now returns the verification time; nil means time.Now. Tests pin it.
 	Now func() time.Time
 }
@@ -102,6 +141,15 @@ func (t *Termination) Config() (*tls.Config, error) {
 		cfg.ClientAuth = tls.RequireAnyClientCert
 		cfg.SessionTicketsDisabled = true
 		cfg.VerifyConnection = t.verifyConnection
+		// Mark the connection so that what crypto/tls writes after it
+		// asked for the client's certificate is held until the
+		// handshake's outcome is known (see Conn.Write).
+		cfg.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if c, ok := hello.Conn.(*Conn); ok {
+				c.armRefusal(t.Rejection)
+			}
+			return t.Certificates.GetCertificate(hello)
+		}
 		if t.AdvertiseCANames {
 			// With ClientAuth below VerifyClientCertIfGiven Go uses
 			// ClientCAs only for the certificate_authorities list.

@@ -53,6 +53,51 @@ type Conn struct {
 	Result *Result
 	// Activity is kept by the HTTP server serving the connection.
 	Activity Activity
+
+	// A verify-mode handshake holds what crypto/tls writes once it has
+	// asked for the client's certificate (see Write); only the handshake
+	// goroutine touches these.
+	hold      holdState
+	rejection Rejection
+	held      []byte
+}
+
+// holdState follows a verify-mode handshake: crypto/tls picks the server
+// certificate (armed), writes its flight (flight), then reads the client's
+// certificate flight (holding). From then on it writes only the alert
+// ending a refused handshake or, on TLS 1.2, its final flight on success.
+type holdState uint8
+
+const (
+	holdOff holdState = iota
+	holdArmed
+	holdFlight
+	holdHolding
+)
+
+func (c *Conn) armRefusal(r Rejection) {
+	c.hold, c.rejection = holdArmed, r
+}
+
+// Write holds the handshake's last writes in verify mode (see holdState),
+// so that a refusal can end without the alert crypto/tls always sends.
+func (c *Conn) Write(b []byte) (int, error) {
+	switch c.hold {
+	case holdOff:
+	case holdArmed:
+		c.hold = holdFlight
+	case holdHolding:
+		c.held = append(c.held, b...)
+		return len(b), nil
+	}
+	return c.Conn.Write(b)
+}
+
+// endHold stops holding and returns what was held.
+func (c *Conn) endHold() []byte {
+	held := c.held
+	c.hold, c.held = holdOff, nil
+	return held
 }
 
 // Listener accepts TCP connections, runs each TLS handshake itself, reports
@@ -128,6 +173,7 @@ func (l *Listener) handle(raw net.Conn) {
 	r.Local = addrPort(raw.LocalAddr())
 	c := &Conn{Conn: raw, Result: r}
 	var out net.Conn = c
+	refused := false
 	if l.tlsConfig != nil {
 		r.TLS = true
 		tc := tls.Server(c, l.tlsConfig())
@@ -138,6 +184,19 @@ func (l *Listener) handle(raw net.Conn) {
 		ctx, cancel := context.WithTimeout(context.Background(), d)
 		r.Err = tc.HandshakeContext(ctx)
 		cancel()
+		switch held := c.endHold(); {
+		case len(held) == 0:
+		case r.Err == nil:
+			// TLS 1.2: the final flight, Finished; an error here means
+			// the client left.
+			_, r.Err = raw.Write(held)
+		default:
+			// The alert of a refusal: sent only on request.
+			refused = true
+			if c.rejection == RejectAlert {
+				raw.Write(held)
+			}
+		}
 		r.End = time.Now()
 		r.State = tc.ConnectionState()
 		r.Status = Classify(r.Err)
@@ -149,6 +208,10 @@ func (l *Listener) handle(raw net.Conn) {
 		r.End = r.Start
 	}
 	l.onResult(r)
+	if refused {
+		refuse(raw, c.rejection)
+		return
+	}
 	if r.Err != nil {
 		out.Close()
 		return
@@ -157,6 +220,51 @@ func (l *Listener) handle(raw net.Conn) {
 	case l.ready <- out:
 	case <-l.done:
 		out.Close()
+	}
+}
+
+// After a refusal edge reads what the client still sends until it has been
+// silent for rejectQuiet, closes its side or rejectDrain passes: a client
+// writes its request right after its last handshake flight (TLS 1.3, TLS
+// 1.2 False Start), so the reset or the alert then reaches it while it
+// waits for the answer, every time, instead of racing its writes.
+const (
+	rejectQuiet = 100 * time.Millisecond
+	rejectDrain = 1 * time.Second
+	// rejectDrainBytes bounds what is read from a refused client.
+	rejectDrainBytes = 256 << 10
+)
+
+// refuse ends a refused handshake as r says; its alert, if any, has been
+// written.
+func refuse(raw net.Conn, r Rejection) {
+	tcp, _ := raw.(*net.TCPConn)
+	if r == RejectAlert && tcp != nil {
+		tcp.CloseWrite() // the alert, then FIN
+	}
+	drain(raw)
+	if r == RejectReset && tcp != nil {
+		tcp.SetLinger(0) // close sends RST
+	}
+	raw.Close()
+}
+
+// drain reads and discards until the peer is silent for rejectQuiet, has
+// closed, or rejectDrain or rejectDrainBytes is reached.
+func drain(c net.Conn) {
+	end := time.Now().Add(rejectDrain)
+	buf := make([]byte, 16<<10)
+	for n := 0; n < rejectDrainBytes; {
+		d := time.Now().Add(rejectQuiet)
+		if d.After(end) {
+			d = end
+		}
+		c.SetReadDeadline(d)
+		k, err := c.Read(buf)
+		if err != nil {
+			return
+		}
+		n += k
 	}
 }
 
@@ -240,8 +348,13 @@ func (a *Activity) CompareAndSet(state, sinceMs, next, nowMs int64) bool {
 }
 
 // Read marks an idle HTTP/1 connection whose next request starts
-// arriving, so its header timeout starts then.
+// arriving, so its header timeout starts then. During a verify-mode
+// handshake, the first read after the server's flight starts holding
+// writes (see holdState).
 func (c *Conn) Read(b []byte) (int, error) {
+	if c.hold == holdFlight {
+		c.hold = holdHolding
+	}
 	n, err := c.Conn.Read(b)
 	if n > 0 {
 		if v := c.Activity.v.Load(); v&3 == ActIdle && c.Result.State.NegotiatedProtocol != "h2" {
