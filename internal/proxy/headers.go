@@ -19,16 +19,42 @@ const (
 	HeaderClientCertValid  = "X-Amzn-Mtls-Clientcert-Validity"
 	HeaderClientCertLeaf   = "X-Amzn-Mtls-Clientcert-Leaf"
 	HeaderTraceID          = "X-Amzn-Trace-Id"
-	mtlsPrefix             = "X-Amzn-Mtls-"
 )
 
+// IsMTLSHeader reports whether a target could read the header name k as
+// one of the X-Amzn-Mtls-* headers edge adds: CGI and WSGI gateways (and
+// the frameworks behind them) turn "X_Amzn_Mtls_Clientcert_Subject",
+// "x-amzn-mtls_clientcert-subject" and "X-Amzn-Mtls-Clientcert-Subject"
+// into the same HTTP_X_AMZN_MTLS_CLIENTCERT_SUBJECT, so every spelling
+// counts: ASCII case folded, '-' and '_' alike. It does not allocate.
+func IsMTLSHeader(k string) bool {
+	const prefix = "x_amzn_mtls" // folded: lower case, '-' as '_'
+	if len(k) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := k[i]
+		if c == '-' {
+			c = '_'
+		} else if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return len(k) == len(prefix) || k[len(prefix)] == '-' || k[len(prefix)] == '_'
+}
+
 // setHeaders prepares the headers a target receives. Strip before add:
-// every client-sent X-Amzn-Mtls-* header goes first, in every mode, so a
-// client can never forge its certificate identity (httputil has already
-// removed hop-by-hop and X-Forwarded-* headers from out).
+// every client-sent header a target could take for an X-Amzn-Mtls-*
+// header goes first, in every mode, so a client can never forge its
+// certificate identity (httputil has already removed hop-by-hop and
+// X-Forwarded-* headers from out). This is edge's choice: ALB's
+// documentation does not say whether it strips them.
 func setHeaders(out http.Header, in *http.Request, ri *reqinfo.Request) {
 	for k := range out {
-		if strings.HasPrefix(k, mtlsPrefix) || strings.HasPrefix(http.CanonicalHeaderKey(k), mtlsPrefix) {
+		if IsMTLSHeader(k) {
 			delete(out, k)
 		}
 	}
