@@ -75,6 +75,12 @@ func setHeaders(out http.Header, in *http.Request, ri *reqinfo.Request) {
 			out[HeaderClientCert] = []string{certfmt.URLEncodePEM(certs...)}
 		}
 	}
+	// httputil's Rewrite mode drops these; ALB passes them through.
+	for _, k := range [...]string{"Forwarded", "X-Forwarded-Host"} {
+		if v, ok := in.Header[k]; ok {
+			out[k] = v
+		}
+	}
 	// X-Forwarded-For: ALB appends the client's address to what it sent.
 	ip := res.Remote.Addr().Unmap().String()
 	if prior := in.Header.Values("X-Forwarded-For"); len(prior) > 0 {
@@ -88,4 +94,49 @@ func setHeaders(out http.Header, in *http.Request, ri *reqinfo.Request) {
 	out["X-Forwarded-Proto"] = []string{proto}
 	out["X-Forwarded-Port"] = []string{strconv.Itoa(ri.ListenerPort)}
 	out[HeaderTraceID] = []string{ri.TraceID}
+}
+
+// TargetHost returns the Host header ALB sends a target for the client's
+// host (the Host header, or the host of an absolute-form request target)
+// on a listener port, when routing.http.preserve_host_header.enabled is
+// false (ALB's default; "Edit attributes for your Application Load
+// Balancer", Host header preservation): on ports 80 and 443 any port is
+// removed; on other ports the listener port is appended unless the client
+// sent one. An empty host stays empty.
+func TargetHost(host string, listenerPort int) string {
+	if host == "" {
+		return host
+	}
+	name, hasPort := host, false
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
+		name, hasPort = host[:i], true
+	}
+	switch {
+	case listenerPort == 80 || listenerPort == 443:
+		return name
+	case hasPort:
+		return host
+	default:
+		return host + ":" + strconv.Itoa(listenerPort)
+	}
+}
+
+// keepRequestTarget makes out carry the client's request target as sent:
+// net/http would re-escape a path it decoded and httputil drops query
+// parameters it cannot parse; ALB forwards both unchanged ("The path
+// pattern is used to route requests but does not alter them").
+func keepRequestTarget(out, in *http.Request) {
+	raw := in.RequestURI
+	if raw == "" || raw[0] != '/' {
+		// Absolute form: net/http keeps the path as sent in RawPath.
+		out.URL.RawQuery, out.URL.ForceQuery = in.URL.RawQuery, in.URL.ForceQuery
+		return
+	}
+	path, query, hasQuery := strings.Cut(raw, "?")
+	out.URL.RawQuery, out.URL.ForceQuery = query, hasQuery && query == ""
+	// An Opaque starting with "//" would be written as scheme://...; such
+	// paths keep net/http's (identical unless it re-escapes them) form.
+	if path != out.URL.EscapedPath() && !strings.HasPrefix(path, "//") {
+		out.URL.Opaque = path
+	}
 }

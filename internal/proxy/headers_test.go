@@ -21,3 +21,27 @@ func TestIsMTLSHeader(t *testing.T) {
 		}
 	}
 }
+
+// ALB's table in "Edit attributes for your Application Load Balancer"
+// (Host header preservation disabled).
+func TestTargetHost(t *testing.T) {
+	for _, tc := range []struct {
+		host string
+		port int
+		want string
+	}{
+		{"example.com", 443, "example.com"},
+		{"example.com:80", 80, "example.com"},
+		{"example.com:8443", 443, "example.com"},
+		{"example.com", 8080, "example.com:8080"},
+		{"example.com:8080", 8080, "example.com:8080"},
+		{"example.com:9999", 8080, "example.com:9999"},
+		{"[2001:db8::1]", 8443, "[2001:db8::1]:8443"},
+		{"[2001:db8::1]:443", 443, "[2001:db8::1]"},
+		{"", 8080, ""},
+	} {
+		if got := TargetHost(tc.host, tc.port); got != tc.want {
+			t.Errorf("TargetHost(%q, %d) = %q; want %q", tc.host, tc.port, got, tc.want)
+		}
+	}
+}

@@ -71,14 +71,20 @@ func New(idleTimeout time.Duration) *Proxy {
 		TLSHandshakeTimeout:   10 * time.Second,
 		// ALB does not verify target certificates.
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+		// ALB passes Accept-Encoding and compressed responses through:
+		// without this the Transport would ask targets for gzip on the
+		// client's behalf and decompress what they send.
+		DisableCompression: true,
 	}
 	p := &Proxy{transport: tr}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			t := pr.In.Context().Value(targetKey{}).(target)
 			pr.Out.URL.Scheme, pr.Out.URL.Host = t.scheme, t.host
-			pr.Out.Host = pr.In.Host // targets see the client's Host, as behind ALB
-			setHeaders(pr.Out.Header, pr.In, reqinfo.From(pr.In.Context()))
+			ri := reqinfo.From(pr.In.Context())
+			pr.Out.Host = TargetHost(pr.In.Host, ri.ListenerPort)
+			keepRequestTarget(pr.Out, pr.In)
+			setHeaders(pr.Out.Header, pr.In, ri)
 		},
 		Transport:    timedTransport{tr},
 		BufferPool:   bufferPool{},
