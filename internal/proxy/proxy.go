@@ -113,6 +113,13 @@ type timedTransport struct{ rt http.RoundTripper }
 func (t timedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	ri := reqinfo.From(r.Context())
 	ri.Dispatched = time.Now()
+	if p := ri.Progress; p != nil {
+		// While the target owes the response headers, the client's
+		// silence is not idleness (ResponseHeaderTimeout covers the
+		// target). httputil sends no body (nil) when there is none.
+		p.StartRoundTrip(r.Body == nil || r.Body == http.NoBody)
+		defer p.EndRoundTrip()
+	}
 	resp, err := t.rt.RoundTrip(r)
 	if err == nil {
 		ri.Responded = time.Now()
@@ -122,6 +129,12 @@ func (t timedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	if st := reqinfo.From(r.Context()).BodyStatus.Load(); st != 0 {
+		// The client's body failed, not the target: 400 or 408, as ALB
+		// answers, and no target error counted.
+		WriteError(w, r, int(st))
+		return
+	}
 	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
 		// The client went away first: ALB logs 460 and sends nothing.
 		w.WriteHeader(460)
