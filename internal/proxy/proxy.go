@@ -131,7 +131,9 @@ func (t timedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	if st := reqinfo.From(r.Context()).BodyStatus.Load(); st != 0 {
 		// The client's body failed, not the target: 400 or 408, as ALB
-		// answers, and no target error counted.
+		// answers, and no target error counted. What is left of the body
+		// cannot be read as a next request.
+		w.Header()["Connection"] = []string{"close"}
 		WriteError(w, r, int(st))
 		return
 	}

@@ -66,6 +66,9 @@ type clientConn struct {
 	// answered: edge has refused the request and sent ALB's answer; the
 	// connection only drains and closes.
 	answered atomic.Bool
+	// stalled: the watchdog cut a request whose client stopped sending;
+	// the connection closes once its response is out.
+	stalled atomic.Bool
 
 	// The request head being read (reading goroutine only).
 	headBytes int

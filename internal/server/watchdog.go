@@ -118,6 +118,12 @@ func (w *watchdog) connState(c net.Conn, st http.ConnState) {
 		ec.Activity.Set(tlsterm.ActBusy, w.clockMs.Load())
 	case http.StateIdle:
 		if cc != nil {
+			if cc.stalled.Load() {
+				// Its body stalled: net/http would keep it for another
+				// request, with the body's rest still to come.
+				c.Close()
+				return
+			}
 			cc.inHandler.Store(false) // net/http has finished the response
 		}
 		ec.Activity.Set(tlsterm.ActIdle, w.clockMs.Load())
@@ -216,6 +222,7 @@ func (w *watchdog) run() {
 				case close:
 					expired = append(expired, wc.c)
 				case nudge:
+					wc.client.stalled.Store(true)
 					nudged = append(nudged, wc.c)
 				}
 			}
