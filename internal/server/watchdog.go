@@ -36,7 +36,8 @@ import (
 // request then gets ALB's 408 when its body stalled. Waiting for a target's
 // response headers is not the client's idleness: the target's own timeout
 // (504) covers it. Progress is counted per completed read or write; a
-// stall is seen at most two ticks after the timeout.
+// stall is seen at most two ticks after the timeout, and a request that
+// does not answer its cut read is closed two ticks later.
 type watchdog struct {
 	clockMs atomic.Int64 // Unix milliseconds as of the last tick
 	// limits returns the idle and header timeouts in force.
@@ -63,9 +64,10 @@ type watched struct {
 type stall struct {
 	ops   uint64 // progress count at the last change
 	since int64  // when the sweeper saw it change (Unix ms)
-	// nudged: the request's read was cut with a deadline; if nothing
-	// moves by the next tick, the connection or stream is closed.
-	nudged bool
+	// nudged is when the request's read was cut with a deadline (0: not
+	// yet); if nothing moves within two ticks more, the connection or
+	// stream is closed.
+	nudged int64
 }
 
 // stream is an HTTP/2 request being served.
@@ -156,9 +158,9 @@ func (w *watchdog) removeStream(s *stream) {
 // check advances st for a progress count seen now and reports what to do:
 // nothing, nudge (cut a pending read with a deadline, so the request can
 // answer 408), or close.
-func (st *stall) check(p *reqinfo.Progress, now, idleMs int64) (nudge, close bool) {
+func (st *stall) check(p *reqinfo.Progress, now, idleMs, tickMs int64) (nudge, close bool) {
 	if ops := p.Ops(); ops != st.ops || p.AwaitingTarget() {
-		st.ops, st.since, st.nudged = ops, now, false
+		st.ops, st.since, st.nudged = ops, now, 0
 		return false, false
 	}
 	// since is the sweeper's own clock when it saw the last change, never
@@ -166,11 +168,15 @@ func (st *stall) check(p *reqinfo.Progress, now, idleMs int64) (nudge, close boo
 	if now-st.since <= idleMs {
 		return false, false
 	}
-	if st.nudged || p.Writing() {
-		return false, true
+	switch {
+	case p.Writing():
+		return false, true // the client does not read: nothing to answer
+	case st.nudged == 0:
+		st.nudged = now
+		return true, false
+	default:
+		return false, now-st.nudged > 2*tickMs
 	}
-	st.nudged = true
-	return true, false
 }
 
 // tick is how often the sweeper looks: 1/16 of the shorter timeout,
@@ -218,7 +224,7 @@ func (w *watchdog) run() {
 				if wc.client == nil || idle <= 0 {
 					break // HTTP/2: per stream, below
 				}
-				switch nudge, close := wc.check(&wc.client.progress, now, idle.Milliseconds()); {
+				switch nudge, close := wc.check(&wc.client.progress, now, idle.Milliseconds(), slack); {
 				case close:
 					expired = append(expired, wc.c)
 				case nudge:
@@ -232,7 +238,7 @@ func (w *watchdog) run() {
 		}
 		if idle > 0 {
 			for s := range w.streams {
-				nudge, close := s.check(&s.progress, now, idle.Milliseconds())
+				nudge, close := s.check(&s.progress, now, idle.Milliseconds(), slack)
 				if nudge || close {
 					streams = append(streams, streamAction{s, close})
 				}
