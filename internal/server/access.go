@@ -34,7 +34,9 @@ func connContext(ctx context.Context, c net.Conn, snap *Snapshot) context.Contex
 	v := &connValue{client: clientOf(c)}
 	if v.client != nil {
 		v.client.snap.Store(snap)
-		v.res = v.client.raw.Result
+		if v.client.raw != nil {
+			v.res = v.client.raw.Result
+		}
 		return context.WithValue(ctx, connKey{}, v)
 	}
 	if tc, ok := c.(interface{ NetConn() net.Conn }); ok {
