@@ -180,6 +180,31 @@ func TestReliabilityStalledClients(t *testing.T) {
 			}
 			within(t, "h1 stalled body (fixed response)", time.Since(start))
 		})
+		// HTTP/1.1, a client that pipelines fixed-response requests and
+		// reads none of the answers: once the answers fill the buffers edge
+		// cannot write, stops reading, and closes at the idle timeout.
+		t.Run("h1 fixed-response client that does not read", func(t *testing.T) {
+			t.Parallel()
+			raw, err := smallBuffers().Dial("tcp", e.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := tls.Client(raw, e.clientTLS(nil, nil))
+			defer c.Close()
+			batch := []byte(strings.Repeat("GET /fixed HTTP/1.1\r\nHost: example.test\r\n\r\n", 100))
+			var lastOK time.Time
+			c.SetWriteDeadline(time.Now().Add(3 * stallIdle))
+			for {
+				if _, err := c.Write(batch); err != nil {
+					if isTimeout(err) {
+						t.Fatalf("edge still holds a client that reads nothing %v after it stopped reading", time.Since(lastOK))
+					}
+					break
+				}
+				lastOK = time.Now()
+			}
+			within(t, "h1 fixed-response client that does not read", time.Since(lastOK))
+		})
 		// HTTP/1.1, a client that stops reading a large response.
 		t.Run("h1 slow reader", func(t *testing.T) {
 			t.Parallel()

@@ -22,7 +22,7 @@ import (
 // costs two atomic stores (tlsterm.Activity, stamped with a clock the
 // sweeper advances) and a check per read, and one goroutine per server
 // closes connections that stayed idle or in their headers too long. A
-// timeout never fires early and at most three ticks (3/16 of the
+// timeout never fires early and at most three ticks (3/32 of the
 // timeout, at most 3 s) late.
 //
 // The settings are read from the current snapshot on every tick, so a
@@ -165,7 +165,7 @@ func (st *stall) check(p *reqinfo.Progress, now, idleMs, tickMs int64) (nudge, c
 	}
 	// since is the sweeper's own clock when it saw the last change, never
 	// earlier than the change: no allowance is needed.
-	if now-st.since <= idleMs {
+	if now-st.since < idleMs {
 		return false, false
 	}
 	switch {
@@ -179,13 +179,13 @@ func (st *stall) check(p *reqinfo.Progress, now, idleMs, tickMs int64) (nudge, c
 	}
 }
 
-// tick is how often the sweeper looks: 1/16 of the shorter timeout,
+// tick is how often the sweeper looks: 1/32 of the shorter timeout,
 // between 10 ms and 1 s.
 func tick(idle, header time.Duration) time.Duration {
 	d := time.Second
 	for _, t := range []time.Duration{idle, header} {
 		if t > 0 {
-			d = min(d, t/16)
+			d = min(d, t/32)
 		}
 	}
 	return max(d, 10*time.Millisecond)
