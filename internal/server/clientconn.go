@@ -130,7 +130,7 @@ func (c *clientConn) Read(p []byte) (int, error) {
 		c.headBytes, c.lineDone = 0, false
 	} else if n > 0 {
 		if status := c.checkHead(p[:n]); status != 0 {
-			c.answer(status, true)
+			c.answer(status)
 			return 0, io.EOF
 		}
 	}
@@ -168,7 +168,7 @@ func (c *clientConn) Write(p []byte) (int, error) {
 		}
 		if status, ok := ownAnswer(p); ok {
 			// net/http refused a request it could not read.
-			c.answer(status, false)
+			c.answer(status)
 			return len(p), nil
 		}
 	}
@@ -203,7 +203,7 @@ func ownAnswer(p []byte) (status int, ok bool) {
 // side is closed and what the client still sends is read and dropped for
 // a moment (closing with unread data would reset the connection and lose
 // the answer).
-func (c *clientConn) answer(status int, drain bool) {
+func (c *clientConn) answer(status int) {
 	c.answered.Store(true)
 	body := proxy.ErrorPage(status)
 	head := "HTTP/1.1 " + proxy.StatusLine(status) + "\r\nServer: " + proxy.ServerHeader +
@@ -213,13 +213,9 @@ func (c *clientConn) answer(status int, drain bool) {
 	// Logged first, so the line is written when the client sees the answer.
 	c.srv.logRefused(c, status, int64(len(out)))
 	c.Conn.Write(out)
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
-	}
-	if drain {
-		c.Conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-		io.CopyN(io.Discard, c.Conn, 4<<20)
-	}
+	c.CloseWrite()
+	c.Conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	io.CopyN(io.Discard, c.Conn, 4<<20)
 }
 
 // CloseWrite lets net/http half-close the connection (its

@@ -251,7 +251,7 @@ func (w *watchdog) run() {
 		past := time.Unix(0, 1)
 		for _, c := range nudged {
 			// A body read fails (the request answers 408); a request that
-			// was not reading is closed at the next tick.
+			// was not reading is closed two ticks later.
 			c.SetReadDeadline(past)
 		}
 		for _, a := range streams {
