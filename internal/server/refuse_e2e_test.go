@@ -102,6 +102,8 @@ func TestRequestsRefusedBeforeRouting(t *testing.T) {
 		{"malformed header line", "GET /bad HTTP/1.1\r\n" + host + "this is not a header\r\n\r\n", 400, "400 Bad Request", unparsed},
 		{"dot segments above the root", "GET /../admin/x HTTP/1.1\r\n" + host + "\r\n", 400, "400 Bad Request", ""},
 		{"malformed chunked body", "POST /chunked HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400, "400 Bad Request", ""},
+		{"unsupported Transfer-Encoding", "POST /te HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip\r\n\r\n", 501, "501 Not Implemented", unparsed},
+		{"Expect other than 100-continue", "GET /expect HTTP/1.1\r\n" + host + "Expect: teapot\r\n\r\n", 417, "417 Expectation Failed", unparsed},
 	}
 	for _, tc := range cases {
 		resp, body := sendRaw(t, e, tc.raw)
