@@ -22,6 +22,13 @@ type Request struct {
 	ListenerPort int
 	// Mode is the listener's mutual-authentication mode.
 	Mode tlsterm.Mode
+	// BodyStatus is the status a request whose body failed gets instead
+	// of a target error: 400 when the client sent a malformed body or went
+	// away before finishing it, 408 when it stopped sending for the idle
+	// timeout (ALB's troubleshooting guide, HTTP 400 and HTTP 408); 0 while
+	// the body is fine. The body is read on the forwarder's goroutine,
+	// hence atomic. (Placed beside Mode, it takes no extra space.)
+	BodyStatus atomic.Int32
 	// Received is when the request headers were read.
 	Received time.Time
 
@@ -52,13 +59,6 @@ type Request struct {
 	// connection's (HTTP/1) or the stream's (HTTP/2); nil when nobody
 	// watches (tests calling a handler directly).
 	Progress *Progress
-	// BodyStatus is the status a request whose body failed gets instead
-	// of a target error: 400 when the client sent a malformed body or went
-	// away before finishing it, 408 when it stopped sending for the idle
-	// timeout (ALB's troubleshooting guide, HTTP 400 and HTTP 408); 0 while
-	// the body is fine. The body is read on the forwarder's goroutine,
-	// hence atomic.
-	BodyStatus atomic.Int32
 }
 
 // NoRule is the Priority of a request refused before any rule ran; the

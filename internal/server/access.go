@@ -78,7 +78,7 @@ func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Ha
 		// allocation HTTP/1 requests do not pay).
 		sm := &stream{rw: w}
 		st.ri.Progress = &sm.progress
-		st.body.count, st.cw.count = &sm.progress, &sm.progress
+		st.cw.count = &sm.progress
 		s.watch.addStream(sm)
 		defer s.watch.removeStream(sm)
 	}
@@ -182,11 +182,7 @@ func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *r
 		rec.RequestProcessing = ri.Dispatched.Sub(ri.Received)
 		if !ri.Responded.IsZero() {
 			rec.TargetProcessing = ri.Responded.Sub(ri.Dispatched)
-			if !cw.wroteAt.IsZero() {
-				rec.ResponseProcessing = max(cw.wroteAt.Sub(ri.Responded), 0)
-			} else {
-				rec.ResponseProcessing = 0
-			}
+			rec.ResponseProcessing = cw.responseProcessing
 		}
 	}
 	host := r.Host
@@ -263,16 +259,15 @@ type countingBody struct {
 	io.ReadCloser
 	n  int64
 	ri *reqinfo.Request
-	// count is the HTTP/2 stream's progress (nil for HTTP/1, whose
-	// connection counts).
-	count *reqinfo.Progress
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n += int64(n)
 	if n > 0 {
-		b.count.Op()
+		// The stream's progress (HTTP/2); on HTTP/1 the connection
+		// counted this read already, and a second count changes nothing.
+		b.ri.Progress.Op()
 	}
 	if err != nil {
 		b.ended(err)
@@ -302,11 +297,13 @@ func (b *countingBody) ended(err error) {
 // Hijack (streaming, WebSocket upgrades).
 type countingWriter struct {
 	http.ResponseWriter
-	ri          *reqinfo.Request
-	status      int
-	wroteAt     time.Time
-	headerBytes int64
-	n           int64
+	ri     *reqinfo.Request
+	status int
+	// responseProcessing: from the target's response headers to writing
+	// ours (0 unless a target answered).
+	responseProcessing time.Duration
+	headerBytes        int64
+	n                  int64
 	// count is the HTTP/2 stream's progress (nil for HTTP/1).
 	count *reqinfo.Progress
 }
@@ -315,7 +312,7 @@ func (w *countingWriter) WriteHeader(code int) {
 	if w.status == 0 || w.status < 200 && code >= 200 {
 		w.status = code
 		if !w.ri.Responded.IsZero() { // only a target's response has a response_processing_time
-			w.wroteAt = time.Now()
+			w.responseProcessing = max(time.Since(w.ri.Responded), 0)
 		}
 		if w.ri.HeaderBytes > 0 {
 			w.headerBytes = w.ri.HeaderBytes
