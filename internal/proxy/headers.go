@@ -33,17 +33,38 @@ func IsMTLSHeader(k string) bool {
 		return false
 	}
 	for i := 0; i < len(prefix); i++ {
-		c := k[i]
-		if c == '-' {
-			c = '_'
-		} else if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != prefix[i] {
+		if cgiFold(k[i]) != prefix[i] {
 			return false
 		}
 	}
 	return len(k) == len(prefix) || k[len(prefix)] == '-' || k[len(prefix)] == '_'
+}
+
+// SameCGIName reports whether a CGI or WSGI gateway reads header names a
+// and b as the same variable (ASCII case folded, '-' and '_' alike): what
+// stripping a header a target trusts must compare, e.g. for a renamed
+// X-Amzn-Mtls-* header. It does not allocate.
+func SameCGIName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if cgiFold(a[i]) != cgiFold(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// cgiFold folds one byte of a header name as CGI does.
+func cgiFold(c byte) byte {
+	switch {
+	case c == '-':
+		return '_'
+	case 'A' <= c && c <= 'Z':
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // setHeaders prepares the headers a target receives. Strip before add:

@@ -22,6 +22,22 @@ func TestIsMTLSHeader(t *testing.T) {
 	}
 }
 
+func TestSameCGIName(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"X-Client-Subject", "x_client_subject", true},
+		{"X-Client-Subject", "X-CLIENT_SUBJECT", true},
+		{"X-Client-Subject", "X-Client-Subjects", false},
+		{"X-Client-Subject", "X.Client.Subject", false},
+	} {
+		if got := SameCGIName(tc.a, tc.b); got != tc.want {
+			t.Errorf("SameCGIName(%q, %q) = %v; want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
 // ALB's table in "Edit attributes for your Application Load Balancer"
 // (Host header preservation disabled).
 func TestTargetHost(t *testing.T) {
