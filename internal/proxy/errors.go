@@ -47,21 +47,8 @@ func ErrorPage(status int) []byte {
 	return []byte("<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title + "</h1></center>\r\n</body>\r\n</html>\r\n")
 }
 
-// AnswerBeforeBody lets an answer edge generates itself (fixed response,
-// redirect, error page) go out before the request body has arrived:
-// net/http otherwise reads up to 256 KiB of an unread body first, so a
-// client stalling its body would get its answer only at the idle timeout.
-// The body is still read (and dropped) afterwards; nginx, whose pages ALB
-// serves, answers `return` the same way. Free for requests without a body.
-func AnswerBeforeBody(w http.ResponseWriter, r *http.Request) {
-	if r.ContentLength != 0 {
-		http.NewResponseController(w).EnableFullDuplex() // HTTP/2 always is
-	}
-}
-
 // WriteError writes ALB's error response for status.
 func WriteError(w http.ResponseWriter, r *http.Request, status int) {
-	AnswerBeforeBody(w, r)
 	body := ErrorPage(status)
 	h := w.Header()
 	h["Server"] = []string{ServerHeader}

@@ -51,7 +51,6 @@ func NewFixedResponse(status, contentType, body string) (*FixedResponse, error) 
 }
 
 func (f *FixedResponse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	proxy.AnswerBeforeBody(w, r)
 	h := w.Header()
 	reqinfo.Of(w, r).HeaderBytes = f.headerBytes
 	h["Server"] = f.server

@@ -70,7 +70,8 @@ type clientConn struct {
 	// the connection closes once its response is out.
 	stalled atomic.Bool
 
-	// The request head being read (reading goroutine only).
+	// The request head being read: the reading goroutine's, and the
+	// ConnState hook's at StateIdle (when net/http reads nothing).
 	headBytes int
 	lineDone  bool
 }

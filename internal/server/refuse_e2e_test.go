@@ -248,3 +248,30 @@ func TestMalformedRequestOnHTTPListener(t *testing.T) {
 	f["type"], f["ssl_cipher"], f["request_verb"], f["request_url"], f["request_proto"] = "http", "-", "-", "http://127.0.0.1:"+e.port()+"-", "-"
 	checkAccess(t, access[0], f)
 }
+
+// The head limits count each request's head on its own: a keep-alive
+// connection carrying many requests (with bodies edge does not read)
+// never adds their sizes up.
+func TestHeadLimitsPerRequestOnKeepAlive(t *testing.T) {
+	seed := testutil.NewSeed(t)
+	e := startEdge(t, seed, listenerYAML{})
+	c, err := tls.Dial("tcp", e.addr, e.clientTLS(nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(c)
+	body := strings.Repeat("b", 2000)
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(c, "POST /form HTTP/1.1\r\nHost: example.test\r\nX-Pad: %s\r\nContent-Length: %d\r\n\r\n%s", strings.Repeat("p", 1000), len(body), body)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d on the connection: %d; each head is far below ALB's limits", i+1, resp.StatusCode)
+		}
+	}
+}

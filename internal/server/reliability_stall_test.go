@@ -154,8 +154,9 @@ func TestReliabilityStalledClients(t *testing.T) {
 			}
 			within(t, "h1 stalled body (forward)", time.Since(start))
 		})
-		// HTTP/1.1, a fixed response: answered at once; the connection is
-		// closed when the rest of the body does not come.
+		// HTTP/1.1, a fixed response: net/http reads what is left of a
+		// small body before answering, so the answer comes when the idle
+		// timeout cuts that read; then the connection is closed.
 		t.Run("h1 stalled body to a fixed response", func(t *testing.T) {
 			t.Parallel()
 			c, err := tls.Dial("tcp", e.addr, e.clientTLS(nil, nil))
@@ -172,8 +173,8 @@ func TestReliabilityStalledClients(t *testing.T) {
 				t.Fatalf("no answer: %v", err)
 			}
 			body, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != 200 || string(body) != "fixed" || time.Since(start) > stallIdle/2 {
-				t.Errorf("fixed response %d %q after %v; want it at once", resp.StatusCode, body, time.Since(start))
+			if resp.StatusCode != 200 || string(body) != "fixed" || !resp.Close {
+				t.Errorf("fixed response %d %q (Connection: close %v); want the fixed response, closing", resp.StatusCode, body, resp.Close)
 			}
 			if _, err := br.ReadByte(); err == nil {
 				t.Error("the connection stayed open with a stalled body")

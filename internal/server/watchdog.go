@@ -126,7 +126,10 @@ func (w *watchdog) connState(c net.Conn, st http.ConnState) {
 				c.Close()
 				return
 			}
-			cc.inHandler.Store(false) // net/http has finished the response
+			// net/http has finished the response (and stopped reading):
+			// the next head is counted from zero.
+			cc.headBytes, cc.lineDone = 0, false
+			cc.inHandler.Store(false)
 		}
 		ec.Activity.Set(tlsterm.ActIdle, w.clockMs.Load())
 	case http.StateClosed, http.StateHijacked:
