@@ -35,7 +35,9 @@ type AccessRecord struct {
 	TraceID          string
 	DomainName       string
 	ChosenCertARN    string
-	// MatchedRulePriority: 0 for the default rule.
+	// MatchedRulePriority: 0 for the default rule, -1 for ALB's
+	// rule-evaluation error; any lower value renders "-" (a request
+	// refused before the rules ran).
 	MatchedRulePriority int
 	RequestCreation     time.Time
 	ActionsExecuted     string
@@ -103,7 +105,11 @@ func AppendAccess(b []byte, r *AccessRecord) []byte {
 	b = append(b, '"', ' ', '"')
 	b = appendQuotedRaw(b, r.ChosenCertARN)
 	b = append(b, '"', ' ')
-	b = strconv.AppendInt(b, int64(r.MatchedRulePriority), 10)
+	if r.MatchedRulePriority < -1 {
+		b = append(b, '-')
+	} else {
+		b = strconv.AppendInt(b, int64(r.MatchedRulePriority), 10)
+	}
 	b = append(b, ' ')
 	b = AppendTime(b, r.RequestCreation)
 	b = append(b, ' ', '"')

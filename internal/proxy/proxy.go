@@ -72,6 +72,10 @@ func New(idleTimeout time.Duration) *Proxy {
 		TLSHandshakeTimeout:   10 * time.Second,
 		// ALB does not verify target certificates.
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+		// ALB passes Accept-Encoding and compressed responses through:
+		// without this the Transport would ask targets for gzip on the
+		// client's behalf and decompress what they send.
+		DisableCompression: true,
 	}
 	p := &Proxy{transport: tr}
 	p.rp = &httputil.ReverseProxy{
@@ -80,6 +84,7 @@ func New(idleTimeout time.Duration) *Proxy {
 			pr.Out.URL.Scheme, pr.Out.URL.Host = t.scheme, t.host
 			ri := reqinfo.From(pr.In.Context())
 			pr.Out.Host = targetHost(pr.In.Host, ri.ListenerPort, t.fw.preserveHost)
+			keepRequestTarget(pr.Out, pr.In)
 			setHeaders(pr.Out.Header, pr.In, ri, t.fw)
 		},
 		Transport:    timedTransport{tr},
@@ -109,6 +114,13 @@ type timedTransport struct{ rt http.RoundTripper }
 func (t timedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	ri := reqinfo.From(r.Context())
 	ri.Dispatched = time.Now()
+	if p := ri.Progress; p != nil {
+		// While the target owes the response headers, the client's
+		// silence is not idleness (ResponseHeaderTimeout covers the
+		// target). httputil sends no body (nil) when there is none.
+		p.StartRoundTrip(r.Body == nil || r.Body == http.NoBody)
+		defer p.EndRoundTrip()
+	}
 	resp, err := t.rt.RoundTrip(r)
 	if err == nil {
 		ri.Responded = time.Now()
@@ -118,6 +130,14 @@ func (t timedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	if st := reqinfo.From(r.Context()).BodyStatus.Load(); st != 0 {
+		// The client's body failed, not the target: 400 or 408, as ALB
+		// answers, and no target error counted. What is left of the body
+		// cannot be read as a next request.
+		w.Header()["Connection"] = []string{"close"}
+		WriteError(w, r, int(st))
+		return
+	}
 	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
 		// The client went away first: ALB logs 460 and sends nothing.
 		w.WriteHeader(460)

@@ -64,11 +64,13 @@ func (c HostHeader) Match(r *http.Request, _ netip.Addr) bool {
 	return anyWildcard(c.Values, host, true)
 }
 
-// PathPattern matches the URL path (not the query), case-sensitively.
+// PathPattern matches the URL path (not the query), case-sensitively,
+// after URI normalization (NormalizePath), as ALB does.
 type PathPattern struct{ Values []string }
 
 func (c PathPattern) Match(r *http.Request, _ netip.Addr) bool {
-	return anyWildcard(c.Values, r.URL.Path, false)
+	p, _ := NormalizePath(r.URL.Path)
+	return anyWildcard(c.Values, p, false)
 }
 
 // HTTPHeader matches any value of one header, case-insensitively.

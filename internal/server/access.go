@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -19,14 +21,30 @@ import (
 
 type connKey struct{}
 
-// connContext attaches the connection's handshake Result to every request
-// context of that connection (http.Server.ConnContext).
-func connContext(ctx context.Context, c net.Conn) context.Context {
+// connValue is what a connection's requests find in their context.
+type connValue struct {
+	res    *tlsterm.Result
+	client *clientConn // nil for HTTP/2
+}
+
+// connContext attaches the connection's handshake Result (and, for
+// HTTP/1, its clientConn) to every request context of that connection
+// (http.Server.ConnContext). snap is the snapshot the connection serves.
+func connContext(ctx context.Context, c net.Conn, snap *Snapshot) context.Context {
+	v := &connValue{client: clientOf(c)}
+	if v.client != nil {
+		v.client.snap.Store(snap)
+		if v.client.raw != nil {
+			v.res = v.client.raw.Result
+		}
+		return context.WithValue(ctx, connKey{}, v)
+	}
 	if tc, ok := c.(interface{ NetConn() net.Conn }); ok {
 		c = tc.NetConn()
 	}
 	if ec, ok := c.(*tlsterm.Conn); ok {
-		return context.WithValue(ctx, connKey{}, ec.Result)
+		v.res = ec.Result
+		return context.WithValue(ctx, connKey{}, v)
 	}
 	return ctx
 }
@@ -39,32 +57,83 @@ func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Ha
 	if l.Term != nil {
 		mode = l.Term.Mode
 	}
-	res, _ := r.Context().Value(connKey{}).(*tlsterm.Result)
-	if res == nil {
-		res = &tlsterm.Result{}
+	cv, _ := r.Context().Value(connKey{}).(*connValue)
+	res := noResult
+	if cv != nil && cv.res != nil {
+		res = cv.res
 	}
 	// One allocation for the request's state, its counters and its
 	// context.
 	st := &requestState{}
 	st.ri = reqinfo.Request{Conn: res, ListenerPort: port, Mode: mode, Received: time.Now()}
-	st.body.ReadCloser = r.Body
+	switch {
+	case cv != nil && cv.client != nil:
+		// HTTP/1: the connection's reads and writes are the progress;
+		// the response is edge's until net/http has finished it (the
+		// ConnState hook clears this at StateIdle).
+		cv.client.inHandler.Store(true)
+		st.ri.Progress = &cv.client.progress
+	case r.ProtoMajor == 2 && cv != nil:
+		// HTTP/2: the stream's reads and writes, watched per stream (an
+		// allocation HTTP/1 requests do not pay).
+		sm := &stream{rw: w}
+		st.ri.Progress = &sm.progress
+		st.cw.count = &sm.progress
+		s.watch.addStream(sm)
+		defer s.watch.removeStream(sm)
+	}
+	st.body.ReadCloser, st.body.ri = r.Body, &st.ri
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = &st.body
 	}
 	st.cw.ResponseWriter, st.cw.ri, st.cw.fw = w, &st.ri, l.Forwarding
-	if ka := snap.keepAlive; ka > 0 && !res.Start.IsZero() && st.ri.Received.Sub(res.Start) > ka {
-		// client_keep_alive.seconds: ALB answers one more request and
-		// closes (HTTP/1.1: Connection: close; h2: net/http turns the
-		// header into GOAWAY).
-		w.Header()["Connection"] = connectionClose
+	head, xff := requestSize(r)
+	logged := false
+	defer func() {
+		// A forward whose client went away mid-response aborts the
+		// handler (http.ErrAbortHandler); it still gets its line.
+		if !logged {
+			s.writeAccess(snap, l, r, &st.ri, &st.cw, head+st.body.n, port)
+		}
+	}()
+	if status := refusal(r, head, xff); status != 0 {
+		st.ri.Priority = reqinfo.NoRule
+		if status == http.StatusBadRequest || status == http.StatusRequestURITooLong {
+			st.cw.Header()["Connection"] = connectionClose // HTTP/2 drops it
+		}
+		proxy.WriteError(&st.cw, r, status)
+	} else {
+		if ka := snap.keepAlive; ka > 0 && !res.Start.IsZero() && st.ri.Received.Sub(res.Start) > ka {
+			// client_keep_alive.seconds: ALB answers one more request and
+			// closes (HTTP/1.1: Connection: close; h2: net/http turns the
+			// header into GOAWAY).
+			w.Header()["Connection"] = connectionClose
+		}
+		// Handlers find st.ri through the writer (reqinfo.Of): a request
+		// copy with a new context would cost an allocation per request.
+		next.ServeHTTP(&st.cw, r)
 	}
-	// Handlers find st.ri through the writer (reqinfo.Of): a request
-	// copy with a new context would cost an allocation per request.
-	next.ServeHTTP(&st.cw, r)
-	s.writeAccess(snap, l, r, &st.ri, &st.cw, st.body.n, port)
+	logged = true
+	s.writeAccess(snap, l, r, &st.ri, &st.cw, head+st.body.n, port)
 }
 
-func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *reqinfo.Request, cw *countingWriter, bodyIn int64, port int) {
+// noResult stands for the handshake of a connection edge did not accept
+// itself (handler tests).
+var noResult = &tlsterm.Result{}
+
+// tlsFields fills the access record's TLS fields from the handshake.
+func tlsFields(rec *logfmt.AccessRecord, res *tlsterm.Result, snap *Snapshot) {
+	rec.Cipher = tlsterm.CipherName(res.State.CipherSuite)
+	rec.Protocol = tlsterm.VersionName(res.State.Version)
+	if res.SNIMatched {
+		rec.DomainName = res.State.ServerName
+	}
+	if res.ServerCert != nil && len(res.ServerCert.Certificate) > 0 {
+		rec.ChosenCertARN = snap.certARN(res.ServerCert.Certificate[0])
+	}
+}
+
+func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *reqinfo.Request, cw *countingWriter, received int64, port int) {
 	end := time.Now()
 	res := ri.Conn
 	rec := logfmt.AccessRecord{
@@ -77,7 +146,7 @@ func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *r
 		ResponseProcessing:  -1,
 		ELBStatus:           cw.status,
 		TargetStatus:        ri.TargetStatus,
-		ReceivedBytes:       requestSize(r) + bodyIn,
+		ReceivedBytes:       received,
 		SentBytes:           cw.headerBytes + cw.n,
 		UserAgent:           r.UserAgent(),
 		TargetGroupARN:      ri.TargetGroupARN,
@@ -113,24 +182,13 @@ func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *r
 	}
 	if res.TLS {
 		scheme = "https"
-		rec.Cipher = tlsterm.CipherName(res.State.CipherSuite)
-		rec.Protocol = tlsterm.VersionName(res.State.Version)
-		if res.SNIMatched {
-			rec.DomainName = res.State.ServerName
-		}
-		if res.ServerCert != nil && len(res.ServerCert.Certificate) > 0 {
-			rec.ChosenCertARN = snap.certARN(res.ServerCert.Certificate[0])
-		}
+		tlsFields(&rec, res, snap)
 	}
 	if !ri.Dispatched.IsZero() {
 		rec.RequestProcessing = ri.Dispatched.Sub(ri.Received)
 		if !ri.Responded.IsZero() {
 			rec.TargetProcessing = ri.Responded.Sub(ri.Dispatched)
-			if !cw.wroteAt.IsZero() {
-				rec.ResponseProcessing = max(cw.wroteAt.Sub(ri.Responded), 0)
-			} else {
-				rec.ResponseProcessing = 0
-			}
+			rec.ResponseProcessing = cw.responseProcessing
 		}
 	}
 	host := r.Host
@@ -178,15 +236,21 @@ func certARN(snap *Snapshot, der []byte) string {
 }
 
 // requestSize approximates the request line and headers on the wire.
-func requestSize(r *http.Request) int64 {
-	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
-	n += len("Host: ") + len(r.Host) + 2
+// It also reports whether the request has an X-Forwarded-For header
+// (refusal counts its addresses), which costs this loop a length
+// comparison per header instead of a map lookup per request.
+func requestSize(r *http.Request) (n int64, forwardedFor bool) {
+	size := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
+	size += len("Host: ") + len(r.Host) + 2
 	for k, vs := range r.Header {
+		if len(k) == len("X-Forwarded-For") && k == "X-Forwarded-For" {
+			forwardedFor = true
+		}
 		for _, v := range vs {
-			n += len(k) + 2 + len(v) + 2
+			size += len(k) + 2 + len(v) + 2
 		}
 	}
-	return int64(n + 2)
+	return int64(size + 2), forwardedFor
 }
 
 type requestState struct {
@@ -195,15 +259,43 @@ type requestState struct {
 	cw   countingWriter
 }
 
+// countingBody counts the request body's bytes and tells the forwarder
+// when the client's body, not the target, failed.
 type countingBody struct {
 	io.ReadCloser
-	n int64
+	n  int64
+	ri *reqinfo.Request
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n += int64(n)
+	if n > 0 {
+		// The stream's progress (HTTP/2); on HTTP/1 the connection
+		// counted this read already, and a second count changes nothing.
+		b.ri.Progress.Op()
+	}
+	if err != nil {
+		b.ended(err)
+	}
 	return n, err
+}
+
+func (b *countingBody) ended(err error) {
+	switch {
+	case err == io.EOF:
+		if p := b.ri.Progress; p != nil {
+			p.BodyDone()
+		}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// Only the watchdog sets read deadlines on client connections:
+		// the client stopped sending for the idle timeout.
+		b.ri.BodyStatus.CompareAndSwap(0, http.StatusRequestTimeout)
+	case errors.Is(err, http.ErrBodyReadAfterClose):
+	default:
+		// Malformed (chunked encoding), or cut short by the client.
+		b.ri.BodyStatus.CompareAndSwap(0, http.StatusBadRequest)
+	}
 }
 
 // countingWriter records the status, when headers were written and how
@@ -211,12 +303,16 @@ func (b *countingBody) Read(p []byte) (int, error) {
 // Hijack (streaming, WebSocket upgrades).
 type countingWriter struct {
 	http.ResponseWriter
-	ri          *reqinfo.Request
-	fw          *proxy.Forwarding // the listener's response attributes
-	status      int
-	wroteAt     time.Time
-	headerBytes int64
-	n           int64
+	ri     *reqinfo.Request
+	fw     *proxy.Forwarding // the listener's response attributes
+	status int
+	// responseProcessing: from the target's response headers to writing
+	// ours (0 unless a target answered).
+	responseProcessing time.Duration
+	headerBytes        int64
+	n                  int64
+	// count is the HTTP/2 stream's progress (nil for HTTP/1).
+	count *reqinfo.Progress
 }
 
 var connectionClose = []string{"close"}
@@ -231,7 +327,7 @@ func (w *countingWriter) WriteHeader(code int) {
 		}
 		w.status = code
 		if !w.ri.Responded.IsZero() { // only a target's response has a response_processing_time
-			w.wroteAt = time.Now()
+			w.responseProcessing = max(time.Since(w.ri.Responded), 0)
 		}
 		if w.ri.HeaderBytes > 0 {
 			w.headerBytes = w.ri.HeaderBytes
@@ -252,6 +348,16 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
+	if c := w.count; c != nil {
+		c.BeginWrite()
+		n, err := w.ResponseWriter.Write(p)
+		c.EndWrite()
+		if n > 0 {
+			c.Op()
+		}
+		w.n += int64(n)
+		return n, err
+	}
 	n, err := w.ResponseWriter.Write(p)
 	w.n += int64(n)
 	return n, err
@@ -262,6 +368,10 @@ func (w *countingWriter) ReqInfo() *reqinfo.Request { return w.ri }
 func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *countingWriter) Flush() {
+	if c := w.count; c != nil {
+		c.BeginWrite()
+		defer c.EndWrite()
+	}
 	http.NewResponseController(w.ResponseWriter).Flush()
 }
 

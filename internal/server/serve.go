@@ -166,7 +166,8 @@ func (s *Server) bind(snap *Snapshot, l *Listener) error {
 			s.serveRequest(cs, key, b.port, w, r)
 		}),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return connContext(context.WithValue(ctx, snapKey{}, s.current.Load()), c)
+			snap := s.current.Load()
+			return connContext(context.WithValue(ctx, snapKey{}, snap), c, snap)
 		},
 		ConnState: func(c net.Conn, st http.ConnState) {
 			switch st {
@@ -180,6 +181,11 @@ func (s *Server) bind(snap *Snapshot, l *Listener) error {
 		// No ReadHeaderTimeout or IdleTimeout: s.watch enforces both
 		// without moving a read deadline per request.
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		// Above ALB's limits, which edge enforces itself (clientconn.go).
+		MaxHeaderBytes: maxHeaderBytes,
+		// OPTIONS * reaches edge's handler, which answers it as ALB.
+		DisableGeneralOptionsHandler: true,
+		HTTP2:                        &http.HTTP2Config{MaxConcurrentStreams: maxConcurrentStreams},
 	}
 	if l.TLS != nil {
 		// Serve enables HTTP/2 only when TLSConfig offers h2; the
@@ -190,7 +196,7 @@ func (s *Server) bind(snap *Snapshot, l *Listener) error {
 	s.serveWG.Add(1)
 	go func() {
 		defer s.serveWG.Done()
-		if err := b.srv.Serve(b.tl); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		if err := b.srv.Serve(clientListener{Listener: b.tl, srv: s, key: key, port: b.port}); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("listener stopped", "listener", key, "err", err)
 		}
 	}()
