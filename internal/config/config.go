@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"edge/internal/apigateway"
 	"edge/internal/attributes"
 )
 
@@ -59,6 +60,20 @@ type Config struct {
 	TargetGroups []TargetGroup `yaml:"target_groups"`
 	// Listeners are the ports edge listens on.
 	Listeners []Listener `yaml:"listeners"`
+	// LoadBalancers are further load balancers; the top-level name,
+	// attributes and logs describe the default one.
+	LoadBalancers []LoadBalancer `yaml:"load_balancers"`
+	// AWS is the AWS-compatible endpoint (S3, ELBv2, API Gateway, STS).
+	// Absent: no endpoint.
+	AWS *AWS `yaml:"aws"`
+	// S3 names an external S3-compatible server to read bundles and CRLs
+	// from. Absent: the embedded store of the AWS endpoint.
+	S3 *S3 `yaml:"s3"`
+	// Quotas raise AWS's default quotas (the AWS endpoint enforces them).
+	Quotas Quotas `yaml:"quotas"`
+	// APIGateway is API Gateway's custom-domain mTLS data plane and its
+	// domain names and REST APIs. Absent: none.
+	APIGateway *apigateway.Config `yaml:"api_gateway"`
 
 	// File is the configuration's path as given; Dir the directory that
 	// relative paths in it are resolved against.
@@ -128,9 +143,9 @@ type TrustStore struct {
 	Name string `yaml:"name"`
 	// CACertificatesBundle is a PEM file in ALB's bundle format.
 	CACertificatesBundle string `yaml:"ca_certificates_bundle"`
-	// Revocations are CRL files, one PEM CRL each as ALB takes them; revocation ids count from 1
-	// in this order.
-	Revocations []string `yaml:"revocations"`
+	// Revocations are CRL files, one PEM CRL each as ALB takes them;
+	// revocation ids count from 1 in this order unless pinned.
+	Revocations []Revocation `yaml:"revocations"`
 	// RevocationCheck is alb (default: CRLs apply to certificates whose
 	// issuer signed them) or strict (RFC 5280: every certificate needs a
 	// current CRL; scope, indirect and delta CRLs are honoured).
@@ -179,6 +194,10 @@ type Listener struct {
 	Rules []Rule `yaml:"rules"`
 	// DefaultActions is the default rule's action list (exactly one).
 	DefaultActions []Action `yaml:"default_actions"`
+	// LoadBalancer names the load balancer the listener belongs to (the
+	// top-level name or one of load_balancers). Default: the top-level
+	// one.
+	LoadBalancer string `yaml:"load_balancer"`
 	// Attributes are listener attributes (ModifyListenerAttributes keys):
 	// header renames (HTTPS only), response headers, the Server header.
 	Attributes Attributes `yaml:"attributes"`
@@ -194,6 +213,11 @@ type Certificate struct {
 	PrivateKey string `yaml:"private_key"`
 	// CertificateChain is an optional PEM file of intermediates.
 	CertificateChain string `yaml:"certificate_chain"`
+	// CertificateArn names the certificate as ACM would
+	// (arn:aws:acm:REGION:ACCOUNT:certificate/ID): the access log's
+	// chosen_cert_arn. Without certificate and private_key, edge serves
+	// a dev-CA certificate under this ARN (ACM is not emulated).
+	CertificateArn string `yaml:"certificate_arn"`
 }
 
 // MutualAuthentication holds ALB's MutualAuthenticationAttributes.

@@ -262,6 +262,9 @@ func (c *Config) walk(n *yaml.Node, t reflect.Type, path string, ps *Problems) (
 	}
 	switch t.Kind() {
 	case reflect.Struct:
+		if n.Kind == yaml.ScalarNode && t == reflect.TypeOf(Revocation{}) {
+			return 0 // a revocation given as its file name
+		}
 		if n.Kind != yaml.MappingNode {
 			bad("a mapping of keys")
 			return 0

@@ -173,10 +173,12 @@ func (c *Config) Validate() Problems {
 		}
 		for j, cert := range l.Certificates {
 			cp := fmt.Sprintf("%s.certificates[%d]", p, j)
-			if cert.Certificate == "" {
+			switch {
+			case cert.Certificate == "" && cert.PrivateKey == "" && cert.CertificateArn != "":
+				// An ACM ARN alone: served with a dev-CA certificate.
+			case cert.Certificate == "":
 				add(cp, "certificate is required")
-			}
-			if cert.PrivateKey == "" {
+			case cert.PrivateKey == "":
 				add(cp, "private_key is required")
 			}
 		}
@@ -190,6 +192,7 @@ func (c *Config) Validate() Problems {
 			c.validateAction(l, l.DefaultActions[0], p+".default_actions[0]", groups, add)
 		}
 	}
+	c.validateControlPlane(add)
 	return ps
 }
 

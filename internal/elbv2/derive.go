@@ -53,14 +53,20 @@ func Derive(st *State, file *config.Config) (*config.Config, error) {
 		for _, id := range ov.Removed {
 			removed[id] = true
 		}
-		var revs []string
-		for j, r := range ts.Revocations {
-			if !removed[int64(j+1)] {
-				revs = append(revs, out.Path(r))
+		var revs []config.Revocation
+		var next int64
+		for _, r := range ts.Revocations {
+			id := r.RevocationID
+			if id == 0 {
+				id = next + 1
+			}
+			next = max(next, id)
+			if !removed[id] {
+				revs = append(revs, config.Revocation{File: out.Path(r.File), RevocationID: id})
 			}
 		}
 		for _, r := range ov.Added {
-			revs = append(revs, st.BlobPath(r.CRL))
+			revs = append(revs, config.Revocation{File: st.BlobPath(r.CRL), RevocationID: r.ID})
 		}
 		ts.Revocations = revs
 	}
@@ -68,7 +74,7 @@ func Derive(st *State, file *config.Config) (*config.Config, error) {
 	for _, ts := range st.TrustStores {
 		t := config.TrustStore{Name: ts.Name, CACertificatesBundle: st.BlobPath(ts.Bundle)}
 		for _, r := range ts.Revocations {
-			t.Revocations = append(t.Revocations, st.BlobPath(r.CRL))
+			t.Revocations = append(t.Revocations, config.Revocation{File: st.BlobPath(r.CRL), RevocationID: r.ID})
 		}
 		out.TrustStores = append(out.TrustStores, t)
 		tsName[ts.Arn] = ts.Name

@@ -71,11 +71,17 @@ func (s *Service) fromConfig(cfg *config.Config) *State {
 		f.path = cfg.Path(t.CACertificatesBundle)
 		ts := &TrustStore{Name: t.Name, Arn: FileTrustStoreARN(s.o.Region, s.o.AccountID, t.Name),
 			NumberOfCaCertificates: fileBundleCount(f.path), Created: created.Time, file: f}
-		for j, crl := range t.Revocations {
-			path := cfg.Path(crl)
-			ts.Revocations = append(ts.Revocations, &Revocation{ID: int64(j + 1), Entries: fileCRLEntries(path), Path: path})
+		var next int64
+		for _, crl := range t.Revocations {
+			path := cfg.Path(crl.File)
+			id := crl.RevocationID
+			if id == 0 {
+				id = next + 1
+			}
+			next = max(next, id)
+			ts.Revocations = append(ts.Revocations, &Revocation{ID: id, Entries: fileCRLEntries(path), Path: path})
 		}
-		ts.NextRevocationID = int64(len(ts.Revocations))
+		ts.NextRevocationID = next
 		tsArn[t.Name] = ts.Arn
 		st.TrustStores = append(st.TrustStores, ts)
 	}

@@ -339,7 +339,7 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 	var crls []truststore.RevocationInput
 	for j, r := range ts.Revocations {
 		rp := fmt.Sprintf("%s.revocations[%d]", p, j)
-		path := b.cfg.Path(r)
+		path := b.cfg.Path(r.File)
 		b.track(path)
 		in, err := truststore.LoadCRL(path)
 		switch {
