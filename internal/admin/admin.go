@@ -230,7 +230,7 @@ type listener struct {
 
 func (a *api) listeners(w http.ResponseWriter, r *http.Request) {
 	snap := a.srv.Snapshot()
-	addrs := a.srv.Addrs()
+	addrs := snap.Addrs() // of this snapshot, whatever reloads happen meanwhile
 	out := []listener{}
 	for i, l := range snap.Listeners {
 		v := listener{Index: l.Index, Address: l.Addr(), Protocol: l.Protocol, Mode: "off", AdvertiseTrustStoreCaNames: "off", Rules: l.Rules, DefaultAction: l.DefaultAction}

@@ -80,6 +80,10 @@ type Snapshot struct {
 	Files  []string
 	stamps map[string]fileStamp
 
+	// sockets serve Listeners (same order) once the snapshot is served;
+	// set before it is published, never changed after.
+	sockets []*socket
+
 	opts Options
 
 	// arns names the listeners' certificates, keyed by the first byte
@@ -95,15 +99,6 @@ func (s *Snapshot) keepVersions(old *Snapshot) {
 			s.StoreVersions[name] = ov
 		}
 	}
-}
-
-// Key identifies the socket a listener binds: reloads keep sockets whose
-// key is unchanged.
-func (l *Listener) Key() string {
-	if l.key == "" {
-		l.key = l.Protocol + "|" + l.Addr()
-	}
-	return l.key
 }
 
 // Listener is one built listener.
@@ -124,8 +119,6 @@ type Listener struct {
 	Rules int
 	// DevCertificate is true when the dev CA issued the certificate.
 	DevCertificate bool
-
-	key string // set by Build, before the snapshot is shared
 }
 
 // Addr is host:port as configured.
@@ -342,7 +335,6 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 func (b *builder) listener(i int, lc *config.Listener) {
 	p := fmt.Sprintf("listeners[%d]", i)
 	l := &Listener{Index: i, Address: lc.Address, Port: *lc.Port, Protocol: lc.Protocol}
-	l.Key()
 	b.routes(l, lc, p)
 	b.snap.Listeners = append(b.snap.Listeners, l)
 	if lc.Protocol != "HTTPS" {
