@@ -46,6 +46,10 @@ type Options struct {
 	// store; RemovedRevocations are CRL sources removed through it.
 	ExtraRevocations   map[string][]truststore.RevocationInput
 	RemovedRevocations map[string]map[string]bool
+
+	// proxy is the serving snapshot's, offered to a reload: reused when
+	// the target settings are unchanged, so target connections survive.
+	proxy *proxy.Proxy
 }
 
 // StoreVersion identifies a trust store's content, like API Gateway's
@@ -73,6 +77,10 @@ type Snapshot struct {
 	// Proxy forwards to the target groups; TargetGroups by name.
 	Proxy        *proxy.Proxy
 	TargetGroups map[string]*proxy.TargetGroup
+	// ownsProxy tells Close to close Proxy: false while a reload's new
+	// snapshot shares its predecessor's, until the reload hands it over
+	// (under Server.reloadMu).
+	ownsProxy bool
 	// StoreVersions by trust store name.
 	StoreVersions map[string]StoreVersion
 	// Files lists every file the configuration read, for change watching;
@@ -127,7 +135,7 @@ func (l *Listener) Addr() string { return net.JoinHostPort(l.Address, strconv.It
 // Close releases what the snapshot holds (certificate caches, idle
 // connections to targets).
 func (s *Snapshot) Close() {
-	if s.Proxy != nil {
+	if s.Proxy != nil && s.ownsProxy {
 		s.Proxy.Close()
 	}
 	for _, l := range s.Listeners {
@@ -187,6 +195,7 @@ func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
 		opts:          opts,
 		arns:          map[*byte]string{},
 	}}
+	b.snap.opts.proxy = nil // offered to this build only
 	if opts.DevPKIDir == "" {
 		b.opts.DevPKIDir = cfg.Path(".edge")
 	}
@@ -195,7 +204,12 @@ func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
 		b.track(cfg.File)
 	}
 	b.logs()
-	b.snap.Proxy = proxy.New(time.Duration(cfg.IdleTimeoutSeconds) * time.Second)
+	idle := time.Duration(cfg.IdleTimeoutSeconds) * time.Second
+	if p := opts.proxy; p != nil && p.IdleTimeout() == idle {
+		b.snap.Proxy = p // the serving snapshot's: keep its connections
+	} else {
+		b.snap.Proxy, b.snap.ownsProxy = proxy.New(idle), true
+	}
 	b.snap.TargetGroups = map[string]*proxy.TargetGroup{}
 	for _, tg := range cfg.TargetGroups {
 		b.snap.TargetGroups[tg.Name] = &proxy.TargetGroup{

@@ -238,6 +238,7 @@ func (s *Server) reloadLocked(cfg *config.Config) error {
 	old := s.current.Load()
 	opts := old.opts
 	opts.ExtraRevocations, opts.RemovedRevocations = s.extraCRLs, s.removedCRLs
+	opts.proxy = old.Proxy
 	snap, err := Build(cfg, opts)
 	if err != nil {
 		return err
@@ -278,6 +279,9 @@ func (s *Server) reloadLocked(cfg *config.Config) error {
 	}
 	closeNew(oldLogs, lg) // the old sinks the new state does not share
 	s.observe(snap)
+	if snap.Proxy == old.Proxy { // hand the target connections over
+		snap.ownsProxy, old.ownsProxy = true, false
+	}
 	old.Close()
 	return nil
 }
