@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -120,17 +119,14 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 			}
 		}
 	}()
-	var adminSrv *http.Server
-	if a := cfg.Admin; a != nil && a.Listen != "" {
-		ln, err := net.Listen("tcp", a.Listen)
-		if err != nil {
-			fmt.Fprintf(stderr, "edge: admin.listen %s: %v\n", a.Listen, err)
-			srv.Shutdown(context.Background())
-			return exitFail
-		}
-		adminSrv = &http.Server{Handler: admin.Handler(srv, a.Token), ReadHeaderTimeout: 10 * time.Second}
-		go adminSrv.Serve(ln)
-		log.Info("admin API", "url", "http://"+ln.Addr().String()+"/", "endpoints", "/metrics /healthz /readyz /reload /trust-stores /listeners /connections/recent")
+	adm, err := admin.Start(srv, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "edge: admin.listen %s: %v\n", cfg.Admin.Listen, err)
+		srv.Shutdown(context.Background())
+		return exitFail
+	}
+	if adm.URL() != "" {
+		log.Info("admin API", "url", adm.URL(), "endpoints", "/metrics /healthz /readyz /reload /trust-stores /listeners /connections/recent")
 	}
 	if ready != nil {
 		ready(srv)
@@ -143,9 +139,7 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 	grace := time.Duration(srv.Snapshot().Config.ShutdownTimeoutSeconds) * time.Second
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if adminSrv != nil {
-		adminSrv.Shutdown(sctx)
-	}
+	adm.Shutdown(sctx)
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Error("shutdown", "err", err)
 	}

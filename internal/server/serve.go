@@ -36,7 +36,8 @@ type Server struct {
 	drainMu  sync.Mutex
 	draining map[*socket]struct{}
 	drainWG  sync.WaitGroup
-	stopped  bool // set by Shutdown; guarded by reloadMu
+	stopped  bool                       // set by Shutdown; guarded by reloadMu
+	onReload []func(old, cur *Snapshot) // guarded by reloadMu
 	serveWG  sync.WaitGroup
 	bufs     sync.Pool
 	recent   recentVerdicts
@@ -183,6 +184,16 @@ func (s *Server) logConn(r *tlsterm.Result, so *socket) {
 	s.bufs.Put(bp)
 }
 
+// OnReload registers f to run after every successful reload (and admin
+// revocation change), with the snapshot replaced and the one now served.
+// Hooks run in registration order while reloads are held off; they must
+// not reload.
+func (s *Server) OnReload(f func(old, cur *Snapshot)) {
+	s.reloadMu.Lock()
+	s.onReload = append(s.onReload, f)
+	s.reloadMu.Unlock()
+}
+
 // SetLoader sets how ReloadFromSource reads the configuration.
 func (s *Server) SetLoader(load func() (*config.Config, error)) { s.loader = load }
 
@@ -281,6 +292,9 @@ func (s *Server) reloadLocked(cfg *config.Config) error {
 	s.observe(snap)
 	if snap.Proxy == old.Proxy { // hand the target connections over
 		snap.ownsProxy, old.ownsProxy = true, false
+	}
+	for _, f := range s.onReload {
+		f(old, snap)
 	}
 	old.Close()
 	return nil
