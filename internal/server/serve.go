@@ -254,6 +254,10 @@ func (s *Server) reloadLocked(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	if f := snap.changedSinceRead(); f != "" {
+		snap.Close()
+		return fileChanging(f)
+	}
 	snap.keepVersions(old)
 	oldLogs := s.logs.Load()
 	lg, err := s.openLogs(snap, oldLogs)
