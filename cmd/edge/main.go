@@ -34,9 +34,11 @@ const (
 const usage = `edge: an offline AWS ALB mutual-TLS front door
 
 usage:
-  edge [--port N] [--address IP]
+  edge [--port N] [--address IP] [--ready-file PATH]
                           quick start: dev PKI in ./.edge, verify mode on 127.0.0.1:8443
-  edge serve -c FILE      serve the configuration in FILE until SIGINT/SIGTERM
+  edge serve -c FILE [--ready-file PATH] [--port N] [--address IP]
+                          serve the configuration in FILE until SIGINT/SIGTERM;
+                          --ready-file: JSON of the bound listeners, for harnesses
   edge check -c FILE      validate FILE and every file it references
   edge verify --trust-store-bundle FILE [--crl FILE]... --cert CHAIN.pem
               [--at TIME] [--ignore-expiry] [--revocation-check alb|strict] [--format text|json]

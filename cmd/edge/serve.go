@@ -41,25 +41,49 @@ func configFlag(fs *flag.FlagSet) *string {
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("edge serve", stderr)
 	file := configFlag(fs)
+	readyFile := readyFileFlag(fs)
+	port := fs.Int("port", -1, "override the port of the configuration's only listener (0 picks a free one)")
+	address := fs.String("address", "", "override the bind address of the configuration's only listener")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
 	if *file == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: edge serve -c FILE")
+		fmt.Fprintln(stderr, "usage: edge serve -c FILE [--ready-file PATH] [--port N] [--address IP]")
 		return exitUsage
 	}
-	cfg, err := config.Load(*file)
-	if err != nil {
+	load := func() (*config.Config, error) {
+		cfg, err := config.Load(*file)
+		if err != nil {
+			return nil, err
+		}
+		return cfg, server.OverrideListener(cfg, *port, *address)
+	}
+	cfg, err := load()
+	if errors.Is(err, server.ErrOverride) {
+		fmt.Fprintf(stderr, "edge serve: %v\n", err)
+		return exitUsage
+	} else if err != nil {
 		printProblems(stderr, err)
 		return exitFail
 	}
-	return runServer(ctx, cfg, func() (*config.Config, error) { return config.Load(*file) }, server.Options{}, stdout, stderr, nil)
+	return runServer(ctx, cfg, load, server.Options{}, *readyFile, stdout, stderr, nil)
+}
+
+func readyFileFlag(fs *flag.FlagSet) *string {
+	return fs.String("ready-file", "", "once every listener is bound, write a JSON document of their URLs, modes and ports to `PATH` (rewritten by reloads, removed at exit)")
 }
 
 // runServer builds and serves cfg until ctx ends. load reads the
 // configuration again for reloads (SIGHUP, POST /reload, a changed file).
+// readyFile, when set, gets the ready document (server.WriteReadyFile).
 // ready, when set, is called once every listener is bound.
-func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Config, error), opts server.Options, stdout, stderr io.Writer, ready func(*server.Server)) int {
+func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Config, error), opts server.Options, readyFile string, stdout, stderr io.Writer, ready func(*server.Server)) int {
+	if readyFile != "" {
+		if err := server.RemoveReadyFile(readyFile); err != nil { // a stale one
+			fmt.Fprintf(stderr, "edge: --ready-file: %v\n", err)
+			return exitFail
+		}
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))
 	if p := os.Getenv("EDGE_CPUPROFILE"); p != "" {
 		// For profiling the hot path under bench/compare.sh load.
@@ -127,6 +151,14 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 	}
 	if adm.URL() != "" {
 		log.Info("admin API", "url", adm.URL(), "endpoints", "/metrics /healthz /readyz /reload /trust-stores /listeners /connections/recent")
+	}
+	if readyFile != "" {
+		if err := srv.WriteReadyFile(readyFile); err != nil {
+			fmt.Fprintf(stderr, "edge: --ready-file: %v\n", err)
+			adm.Shutdown(context.Background())
+			srv.Shutdown(context.Background())
+			return exitFail
+		}
 	}
 	if ready != nil {
 		ready(srv)
@@ -214,6 +246,7 @@ func quickstart(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := newFlags("edge", stderr)
 	port := fs.Int("port", 8443, "port of the quick-start listener (0 picks a free one)")
 	address := fs.String("address", "127.0.0.1", "bind address of the quick-start listener (0.0.0.0 in a container)")
+	readyFile := readyFileFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -252,7 +285,7 @@ func quickstart(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if dev.Created {
 		verb = "created"
 	}
-	return runServer(ctx, cfg, load, server.Options{DevPKIDir: dir}, stdout, stderr, func(srv *server.Server) {
+	return runServer(ctx, cfg, load, server.Options{DevPKIDir: dir}, *readyFile, stdout, stderr, func(srv *server.Server) {
 		a := srv.Addrs()[0]
 		url := listenerURL(srv.Snapshot().Listeners[0], a)
 		rel := func(name string) string { return shellQuote(server.RelPath(filepath.Join(dir, name))) }

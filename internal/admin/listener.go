@@ -88,6 +88,7 @@ func start(srv *server.Server, log *slog.Logger, lim limits) (*Listener, error) 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	go a.srv.Serve(a.ln)
+	srv.SetAdminURL(a.URL())
 	return a, nil
 }
 

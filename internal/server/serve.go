@@ -38,10 +38,15 @@ type Server struct {
 	drainWG  sync.WaitGroup
 	stopped  bool                       // set by Shutdown; guarded by reloadMu
 	onReload []func(old, cur *Snapshot) // guarded by reloadMu
-	serveWG  sync.WaitGroup
-	bufs     sync.Pool
-	recent   recentVerdicts
-	ready    atomic.Bool
+	// The ready file (WriteReadyFile), its last content and the admin
+	// URL it names; guarded by reloadMu.
+	readyPath string
+	readyLast []byte
+	adminURL  string
+	serveWG   sync.WaitGroup
+	bufs      sync.Pool
+	recent    recentVerdicts
+	ready     atomic.Bool
 
 	// Admin-made revocation changes survive reloads from the file.
 	extraCRLs   map[string][]truststore.RevocationInput
@@ -300,6 +305,11 @@ func (s *Server) reloadLocked(cfg *config.Config) error {
 	for _, f := range s.onReload {
 		f(old, snap)
 	}
+	if changed, err := s.writeReady(snap); err != nil {
+		s.log.Error("cannot rewrite the ready file", "file", s.readyPath, "err", err)
+	} else if changed {
+		s.log.Info("ready file rewritten", "file", s.readyPath)
+	}
 	old.Close()
 	return nil
 }
@@ -377,6 +387,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if snap := s.current.Load(); snap != nil {
 		snap.Close()
+	}
+	if s.readyPath != "" {
+		// The file exists while edge serves: a harness never reads the
+		// ports of a stopped edge.
+		RemoveReadyFile(s.readyPath)
 	}
 	return errors.Join(errs...)
 }
