@@ -185,24 +185,9 @@ func logLevel() slog.Level {
 	return slog.LevelInfo
 }
 
-func modeOf(l *server.Listener) string {
-	if l.Term == nil {
-		return "-"
-	}
-	return l.Term.Mode.String()
-}
+func modeOf(l *server.Listener) string { return l.Mode() }
 
-func listenerURL(l *server.Listener, a net.Addr) string {
-	scheme := "https"
-	if l.Protocol == "HTTP" {
-		scheme = "http"
-	}
-	host := l.Address
-	if l.DevCertificate && (host == "127.0.0.1" || host == "0.0.0.0" || host == "::") {
-		host = "localhost" // the dev certificate names localhost
-	}
-	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(a.(*net.TCPAddr).Port)) + "/"
-}
+func listenerURL(l *server.Listener, a net.Addr) string { return l.URL(a.(*net.TCPAddr).Port) }
 
 // printProblems prints one line per problem.
 func printProblems(w io.Writer, err error) {

@@ -129,8 +129,8 @@ func (s *Server) openSink(d logfmt.Destination, name string) (logfmt.Sink, error
 func (s *Server) Addrs() []net.Addr { return s.current.Load().Addrs() }
 
 // Addrs returns the bound address of each listener of a snapshot being
-// (or having been) served, in config order; nil for a snapshot that was
-// never served.
+// (or having been) served, in config order; empty for a snapshot that
+// was never served.
 func (s *Snapshot) Addrs() []net.Addr {
 	out := make([]net.Addr, 0, len(s.sockets))
 	for _, so := range s.sockets {
