@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -48,6 +47,9 @@ Environment (see README, Troubleshooting):
 	},
 	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
 		file := configFlag(fs)
+		readyFile := readyFileFlag(fs)
+		port := portFlag(fs, -1)
+		address := addressFlag(fs, "")
 		// Further serve flags: one line each here.
 		return func(ctx context.Context, args []string) error {
 			if *file == "" {
@@ -56,24 +58,55 @@ Environment (see README, Troubleshooting):
 			if err := noArgs(args); err != nil {
 				return err
 			}
-			return serve(ctx, *file, cio.stdout, cio.stderr)
+			return serve(ctx, *file, *readyFile, *port, *address, cio.stdout, cio.stderr)
 		}
 	},
 }
 
-func serve(ctx context.Context, file string, stdout, stderr io.Writer) error {
-	cfg, err := config.Load(file)
-	if err != nil {
+func serve(ctx context.Context, file, readyFile string, port int, address string, stdout, stderr io.Writer) error {
+	load := func() (*config.Config, error) {
+		cfg, err := config.Load(file)
+		if err != nil {
+			return nil, err
+		}
+		return cfg, server.OverrideListener(cfg, port, address)
+	}
+	cfg, err := load()
+	if errors.Is(err, server.ErrOverride) {
+		return usagef("%v", err)
+	} else if err != nil {
 		printProblems(stderr, err)
 		return errReported
 	}
-	return fromCode(runServer(ctx, cfg, func() (*config.Config, error) { return config.Load(file) }, server.Options{}, stdout, stderr, nil))
+	return fromCode(runServer(ctx, cfg, load, server.Options{}, readyFile, stdout, stderr, nil))
+}
+
+// portFlag and addressFlag mean one thing for edge and edge serve: the
+// listener's port and bind address (serve: of a one-listener
+// configuration, overriding it).
+func portFlag(fs *flag.FlagSet, def int) *int {
+	return fs.Int("port", def, "`PORT` of the listener: the quick start's, or the only one of -c FILE (0 picks a free one)")
+}
+
+func addressFlag(fs *flag.FlagSet, def string) *string {
+	return fs.String("address", def, "bind `ADDRESS` of the listener: the quick start's, or the only one of -c FILE (0.0.0.0: every interface)")
+}
+
+func readyFileFlag(fs *flag.FlagSet) *string {
+	return fs.String("ready-file", "", "once every listener is bound, write a JSON document of their URLs, modes and ports to `PATH` (rewritten by reloads, removed at exit)")
 }
 
 // runServer builds and serves cfg until ctx ends. load reads the
 // configuration again for reloads (SIGHUP, POST /reload, a changed file).
+// readyFile, when set, gets the ready document (server.WriteReadyFile).
 // ready, when set, is called once every listener is bound.
-func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Config, error), opts server.Options, stdout, stderr io.Writer, ready func(*server.Server)) int {
+func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Config, error), opts server.Options, readyFile string, stdout, stderr io.Writer, ready func(*server.Server)) int {
+	if readyFile != "" {
+		if err := server.RemoveReadyFile(readyFile); err != nil { // a stale one
+			fmt.Fprintf(stderr, "edge: --ready-file: %v\n", err)
+			return exitFail
+		}
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))
 	if p := os.Getenv("EDGE_CPUPROFILE"); p != "" {
 		// For profiling the hot path under bench/compare.sh load.
@@ -138,17 +171,22 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 			}
 		}
 	}()
-	var adminSrv *http.Server
-	if a := cfg.Admin; a != nil && a.Listen != "" {
-		ln, err := net.Listen("tcp", a.Listen)
-		if err != nil {
-			fmt.Fprintf(stderr, "edge: admin.listen %s: %v\n", a.Listen, err)
+	adm, err := admin.Start(srv, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "edge: admin.listen %s: %v\n", cfg.Admin.Listen, err)
+		srv.Shutdown(context.Background())
+		return exitFail
+	}
+	if adm.URL() != "" {
+		log.Info("admin API", "url", adm.URL(), "endpoints", "/metrics /healthz /readyz /reload /trust-stores /listeners /connections/recent")
+	}
+	if readyFile != "" {
+		if err := srv.WriteReadyFile(readyFile); err != nil {
+			fmt.Fprintf(stderr, "edge: --ready-file: %v\n", err)
+			adm.Shutdown(context.Background())
 			srv.Shutdown(context.Background())
 			return exitFail
 		}
-		adminSrv = &http.Server{Handler: admin.Handler(srv, a.Token), ReadHeaderTimeout: 10 * time.Second}
-		go adminSrv.Serve(ln)
-		log.Info("admin API", "url", "http://"+ln.Addr().String()+"/", "endpoints", "/metrics /healthz /readyz /reload /trust-stores /listeners /connections/recent")
 	}
 	if ready != nil {
 		ready(srv)
@@ -161,9 +199,7 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 	grace := time.Duration(srv.Snapshot().Config.ShutdownTimeoutSeconds) * time.Second
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if adminSrv != nil {
-		adminSrv.Shutdown(sctx)
-	}
+	adm.Shutdown(sctx)
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Error("shutdown", "err", err)
 	}
@@ -177,24 +213,9 @@ func logLevel() slog.Level {
 	return slog.LevelInfo
 }
 
-func modeOf(l *server.Listener) string {
-	if l.Term == nil {
-		return "-"
-	}
-	return l.Term.Mode.String()
-}
+func modeOf(l *server.Listener) string { return l.Mode() }
 
-func listenerURL(l *server.Listener, a net.Addr) string {
-	scheme := "https"
-	if l.Protocol == "HTTP" {
-		scheme = "http"
-	}
-	host := l.Address
-	if l.DevCertificate && (host == "127.0.0.1" || host == "0.0.0.0" || host == "::") {
-		host = "localhost" // the dev certificate names localhost
-	}
-	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(a.(*net.TCPAddr).Port)) + "/"
-}
+func listenerURL(l *server.Listener, a net.Addr) string { return l.URL(a.(*net.TCPAddr).Port) }
 
 // startProblem words a failure to start: a taken port names its
 // listener's line and what to do.
@@ -258,18 +279,19 @@ Exit codes: 0 ok, 1 invalid input or a failed run, 2 usage error.`,
 		"edge serve -h              # the usage of one command",
 	},
 	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
-		port := fs.Int("port", 8443, "`PORT` of the quick-start listener (0 picks a free one)")
-		address := fs.String("address", "127.0.0.1", "bind `ADDRESS` of the quick-start listener (0.0.0.0: every interface)")
+		port := portFlag(fs, 8443)
+		address := addressFlag(fs, "127.0.0.1")
+		readyFile := readyFileFlag(fs)
 		return func(ctx context.Context, args []string) error {
 			if len(args) > 0 {
 				return usagef("unknown command %q", args[0])
 			}
-			return fromCode(quickstart(ctx, port, *address, cio.stdout, cio.stderr))
+			return fromCode(quickstart(ctx, port, *address, *readyFile, cio.stdout, cio.stderr))
 		}
 	},
 }
 
-func quickstart(ctx context.Context, port *int, address string, stdout, stderr io.Writer) int {
+func quickstart(ctx context.Context, port *int, address, readyFile string, stdout, stderr io.Writer) int {
 	wd, err := os.Getwd()
 	if err != nil {
 		fmt.Fprintf(stderr, "edge: %v\n", err)
@@ -301,7 +323,7 @@ func quickstart(ctx context.Context, port *int, address string, stdout, stderr i
 	if dev.Created {
 		verb = "created"
 	}
-	return runServer(ctx, cfg, load, server.Options{DevPKIDir: dir}, stdout, stderr, func(srv *server.Server) {
+	return runServer(ctx, cfg, load, server.Options{DevPKIDir: dir}, readyFile, stdout, stderr, func(srv *server.Server) {
 		a := srv.Addrs()[0]
 		url := listenerURL(srv.Snapshot().Listeners[0], a)
 		rel := func(name string) string { return shellQuote(server.RelPath(filepath.Join(dir, name))) }

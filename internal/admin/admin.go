@@ -28,7 +28,13 @@ const maxCRLUpload = truststore.MaxRevocationFileSize
 
 // Handler returns the admin API for srv. A non-empty token is required as
 // "Authorization: Bearer TOKEN" on every endpoint but /healthz and /readyz.
+// Start serves it with the token of the current configuration instead.
 func Handler(srv *server.Server, token string) http.Handler {
+	return handler(srv, func() string { return token })
+}
+
+// handler is Handler with the token asked per request.
+func handler(srv *server.Server, token func() string) http.Handler {
 	a := &api{srv: srv}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
@@ -52,13 +58,14 @@ func Handler(srv *server.Server, token string) http.Handler {
 	return mux
 }
 
-func authorize(token string, next http.Handler) http.Handler {
-	if token == "" {
-		return next
-	}
-	want := []byte("Bearer " + token)
+func authorize(token func() string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+		tok := token()
+		if tok == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+tok)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="edge admin"`)
 			writeJSON(w, http.StatusUnauthorized, errorBody{"Unauthorized", "send Authorization: Bearer <admin.token>"})
 			return
@@ -230,7 +237,7 @@ type listener struct {
 
 func (a *api) listeners(w http.ResponseWriter, r *http.Request) {
 	snap := a.srv.Snapshot()
-	addrs := a.srv.Addrs()
+	addrs := snap.Addrs() // of this snapshot, whatever reloads happen meanwhile
 	out := []listener{}
 	for i, l := range snap.Listeners {
 		v := listener{Index: l.Index, Address: l.Addr(), Protocol: l.Protocol, Mode: "off", AdvertiseTrustStoreCaNames: "off", Rules: l.Rules, DefaultAction: l.DefaultAction}

@@ -49,10 +49,16 @@ func (g *TargetGroup) pick() (string, bool) {
 }
 
 // Proxy is the shared forwarding machinery of one server: one transport,
-// so connections to targets are reused across listeners and rules.
+// so connections to targets are reused across listeners and rules, and
+// across reloads that keep its IdleTimeout.
 type Proxy struct {
-	rp        *httputil.ReverseProxy
-	transport *http.Transport
+	rp          *httputil.ReverseProxy
+	transport   *http.Transport
+	idleTimeout time.Duration
+	// inflight counts requests being forwarded; once closed, the last
+	// one to finish closes the connections they leave idle.
+	inflight atomic.Int64
+	closed   atomic.Bool
 }
 
 type targetKey struct{}
@@ -77,7 +83,7 @@ func New(idleTimeout time.Duration) *Proxy {
 		// client's behalf and decompress what they send.
 		DisableCompression: true,
 	}
-	p := &Proxy{transport: tr}
+	p := &Proxy{transport: tr, idleTimeout: idleTimeout}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			t := pr.In.Context().Value(targetKey{}).(target)
@@ -104,8 +110,29 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return 
 func (bufferPool) Get() []byte  { return *copyBuffers.Get().(*[]byte) }
 func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
 
-// Close drops idle connections to targets.
-func (p *Proxy) Close() { p.transport.CloseIdleConnections() }
+// IdleTimeout is the response-header timeout the Proxy was made with: a
+// configuration with the same value can reuse it (and its connections).
+func (p *Proxy) IdleTimeout() time.Duration { return p.idleTimeout }
+
+// Close retires the Proxy: its idle connections to targets are closed now,
+// and those of requests still in flight (on client connections that
+// started before a reload) when the last of them ends. A closed Proxy
+// still forwards; it just keeps no connection idle afterwards.
+func (p *Proxy) Close() {
+	p.closed.Store(true)
+	p.transport.CloseIdleConnections()
+}
+
+// done ends one forwarded request.
+func (p *Proxy) done() {
+	// CloseIdleConnections also makes the transport close connections
+	// that become idle later, until the next request asks for one: the
+	// last request's connection, handed back asynchronously, is closed
+	// too.
+	if p.inflight.Add(-1) == 0 && p.closed.Load() {
+		p.transport.CloseIdleConnections()
+	}
+}
 
 // timedTransport records when a request was dispatched and when its
 // response headers arrived, for the access log's processing times.
@@ -210,5 +237,7 @@ func (f *Forward) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fw = defaultForwarding
 	}
 	ctx := reqinfo.With(context.WithValue(r.Context(), targetKey{}, target{scheme: g.Scheme, host: addr, fw: fw}), ri)
+	f.p.inflight.Add(1)
+	defer f.p.done()
 	f.p.rp.ServeHTTP(w, r.WithContext(ctx))
 }

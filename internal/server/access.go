@@ -29,11 +29,10 @@ type connValue struct {
 
 // connContext attaches the connection's handshake Result (and, for
 // HTTP/1, its clientConn) to every request context of that connection
-// (http.Server.ConnContext). snap is the snapshot the connection serves.
-func connContext(ctx context.Context, c net.Conn, snap *Snapshot) context.Context {
+// (http.Server.ConnContext).
+func connContext(ctx context.Context, c net.Conn) context.Context {
 	v := &connValue{client: clientOf(c)}
 	if v.client != nil {
-		v.client.snap.Store(snap)
 		if v.client.raw != nil {
 			v.res = v.client.raw.Result
 		}

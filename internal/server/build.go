@@ -49,6 +49,10 @@ type Options struct {
 	// new CRL and applies.
 	ExtraRevocations   map[string][]truststore.RevocationInput
 	RemovedRevocations map[string]map[string]bool
+
+	// proxy is the serving snapshot's, offered to a reload: reused when
+	// the target settings are unchanged, so target connections survive.
+	proxy *proxy.Proxy
 }
 
 // StoreVersion identifies a trust store's content, like API Gateway's
@@ -76,12 +80,20 @@ type Snapshot struct {
 	// Proxy forwards to the target groups; TargetGroups by name.
 	Proxy        *proxy.Proxy
 	TargetGroups map[string]*proxy.TargetGroup
+	// ownsProxy tells Close to close Proxy: false while a reload's new
+	// snapshot shares its predecessor's, until the reload hands it over
+	// (under Server.reloadMu).
+	ownsProxy bool
 	// StoreVersions by trust store name.
 	StoreVersions map[string]StoreVersion
 	// Files lists every file the configuration read, for change watching;
 	// stamps has their state from just before they were read.
 	Files  []string
 	stamps map[string]fileStamp
+
+	// sockets serve Listeners (same order) once the snapshot is served;
+	// set before it is published, never changed after.
+	sockets []*socket
 
 	opts Options
 
@@ -108,15 +120,6 @@ func (s *Snapshot) keepVersions(old *Snapshot) {
 	}
 }
 
-// Key identifies the socket a listener binds: reloads keep sockets whose
-// key is unchanged.
-func (l *Listener) Key() string {
-	if l.key == "" {
-		l.key = l.Protocol + "|" + l.Addr()
-	}
-	return l.key
-}
-
 // Listener is one built listener.
 type Listener struct {
 	Index    int
@@ -140,8 +143,6 @@ type Listener struct {
 	// for.
 	Attributes attributes.Set
 	Forwarding *proxy.Forwarding
-
-	key string // set by Build, before the snapshot is shared
 }
 
 // Addr is host:port as configured.
@@ -150,7 +151,7 @@ func (l *Listener) Addr() string { return net.JoinHostPort(l.Address, strconv.It
 // Close releases what the snapshot holds (certificate caches, idle
 // connections to targets).
 func (s *Snapshot) Close() {
-	if s.Proxy != nil {
+	if s.Proxy != nil && s.ownsProxy {
 		s.Proxy.Close()
 	}
 	for _, l := range s.Listeners {
@@ -213,6 +214,7 @@ func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
 		LB:            cfg.AttributeSet.LoadBalancer(),
 	}}
 	b.snap.keepAlive = b.snap.LB.ClientKeepAlive
+	b.snap.opts.proxy = nil // offered to this build only
 	if opts.DevPKIDir == "" {
 		b.opts.DevPKIDir = cfg.Path(".edge")
 	}
@@ -221,7 +223,12 @@ func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
 		b.track(cfg.File)
 	}
 	b.logs()
-	b.snap.Proxy = proxy.New(time.Duration(cfg.IdleTimeoutSeconds) * time.Second)
+	idle := time.Duration(cfg.IdleTimeoutSeconds) * time.Second
+	if p := opts.proxy; p != nil && p.IdleTimeout() == idle {
+		b.snap.Proxy = p // the serving snapshot's: keep its connections
+	} else {
+		b.snap.Proxy, b.snap.ownsProxy = proxy.New(idle), true
+	}
 	b.snap.TargetGroups = map[string]*proxy.TargetGroup{}
 	for _, tg := range cfg.TargetGroups {
 		b.snap.TargetGroups[tg.Name] = &proxy.TargetGroup{
@@ -387,7 +394,6 @@ func (b *builder) listener(i int, lc *config.Listener) {
 	p := fmt.Sprintf("listeners[%d]", i)
 	l := &Listener{Index: i, Address: lc.Address, Port: *lc.Port, Protocol: lc.Protocol, Attributes: lc.AttributeSet}
 	l.Forwarding = proxy.NewForwarding(b.snap.LB, lc.AttributeSet.Listener())
-	l.Key()
 	b.routes(l, lc, p)
 	b.snap.Listeners = append(b.snap.Listeners, l)
 	if lc.Protocol != "HTTPS" {

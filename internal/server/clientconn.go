@@ -54,9 +54,7 @@ type clientConn struct {
 	net.Conn // the *tls.Conn, or the raw connection of an HTTP listener
 	raw      *tlsterm.Conn
 	srv      *Server
-	key      string // the listener's bound key
-	port     int    // the listener's port
-	snap     atomic.Pointer[Snapshot]
+	so       *socket // the socket it arrived on
 
 	progress reqinfo.Progress
 	// inHandler is set while edge serves a request (from the handler's
@@ -84,6 +82,17 @@ func (c tlsClientConn) ConnectionState() tls.ConnectionState {
 	return c.Conn.(*tls.Conn).ConnectionState()
 }
 
+// binding is what the connection serves: the snapshot and listener it
+// was accepted with.
+func (c *clientConn) binding() *binding {
+	if c.raw != nil {
+		if bd := bindingOf(c.raw.Result); bd != nil {
+			return bd
+		}
+	}
+	return c.so.cur.Load()
+}
+
 // clientOf returns the clientConn net/http serves as c, or nil.
 func clientOf(c net.Conn) *clientConn {
 	switch cc := c.(type) {
@@ -98,9 +107,8 @@ func clientOf(c net.Conn) *clientConn {
 // clientListener hands net/http wrapped HTTP/1 connections.
 type clientListener struct {
 	net.Listener
-	srv  *Server
-	key  string
-	port int
+	srv *Server
+	so  *socket
 }
 
 func (l clientListener) Accept() (net.Conn, error) {
@@ -108,7 +116,7 @@ func (l clientListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc := &clientConn{Conn: c, srv: l.srv, key: l.key, port: l.port}
+	cc := &clientConn{Conn: c, srv: l.srv, so: l.so}
 	if tc, ok := c.(*tls.Conn); ok {
 		if tc.ConnectionState().NegotiatedProtocol == "h2" {
 			return c, nil

@@ -80,15 +80,12 @@ listeners:
 		b.Fatal(err)
 	}
 	defer s.Shutdown(context.Background())
-	var bd *bound
-	for _, x := range s.bound {
-		bd = x
-	}
+	bd := snap.sockets[0]
 	tc := snap.Listeners[0].Term.Certificates.All()[0] // as the handshake records it
 	res := &tlsterm.Result{TraceID: tlsterm.NewTraceID(), Start: time.Now(), End: time.Now(),
 		Remote: netip.MustParseAddrPort("127.0.0.1:50000"), Local: netip.MustParseAddrPort("127.0.0.1:443"), TLS: true,
 		State:  tls.ConnectionState{Version: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256, HandshakeComplete: true},
-		Status: truststore.StatusNone, ServerCert: tc}
+		Status: truststore.StatusNone, ServerCert: tc, Value: bd.cur.Load()}
 	ctx := bd.srv.ConnContext(context.Background(), &tlsterm.Conn{Result: res})
 	raw := "GET /api/items?id=7 HTTP/1.1\r\nHost: localhost:9443\r\nUser-Agent: edge-bench/1\r\nAccept: */*\r\n\r\n"
 	newReq := func() *http.Request {

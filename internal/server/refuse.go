@@ -79,19 +79,8 @@ func forwardedFor(values []string) int {
 // "- https://<address>:<port>- -" (ALB writes its own DNS name where edge
 // writes the address the client connected to), priority and actions "-".
 func (s *Server) logRefused(c *clientConn, status int, sent int64) {
-	snap := c.snap.Load()
-	if snap == nil {
-		snap = s.current.Load()
-	}
-	l := s.listenerFor(snap, c.key)
-	if l == nil {
-		if snap = s.current.Load(); snap == nil {
-			return
-		}
-		if l = s.listenerFor(snap, c.key); l == nil {
-			return
-		}
-	}
+	bd := c.binding()
+	snap, l := bd.snap, bd.l
 	res := &tlsterm.Result{}
 	if c.raw != nil {
 		res = c.raw.Result
@@ -116,7 +105,7 @@ func (s *Server) logRefused(c *clientConn, status int, sent int64) {
 		rec.Type, scheme = "https", "https"
 		tlsFields(&rec, res, snap)
 	}
-	rec.RequestLine = "- " + scheme + "://" + netip.AddrPortFrom(res.Local.Addr().Unmap(), uint16(c.port)).String() + "- -"
+	rec.RequestLine = "- " + scheme + "://" + netip.AddrPortFrom(res.Local.Addr().Unmap(), uint16(c.so.port)).String() + "- -"
 	s.metrics.Response(l.Index, true, status, 0, "", sent)
 	bp := s.bufs.Get().(*[]byte)
 	*bp = logfmt.AppendAccess((*bp)[:0], &rec)

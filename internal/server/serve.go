@@ -2,15 +2,11 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,14 +28,25 @@ type Server struct {
 	stdout, stderr io.Writer
 	metrics        *metrics.Metrics
 
-	current  atomic.Pointer[Snapshot]
-	reloadMu sync.Mutex // serializes Reload, AddRevocation, RemoveRevocation
-	bound    map[string]*bound
+	current  atomic.Pointer[Snapshot] // with its sockets (Snapshot.sockets)
+	reloadMu sync.Mutex               // serializes Reload, AddRevocation, RemoveRevocation, Shutdown
 	logs     atomic.Pointer[sinks]
-	serveWG  sync.WaitGroup
-	bufs     sync.Pool
-	recent   recentVerdicts
-	ready    atomic.Bool
+	// draining holds the sockets reloads removed that still finish
+	// their requests; drainMu guards it.
+	drainMu  sync.Mutex
+	draining map[*socket]struct{}
+	drainWG  sync.WaitGroup
+	stopped  bool                       // set by Shutdown; guarded by reloadMu
+	onReload []func(old, cur *Snapshot) // guarded by reloadMu
+	// The ready file (WriteReadyFile), its last content and the admin
+	// URL it names; guarded by reloadMu.
+	readyPath string
+	readyLast []byte
+	adminURL  string
+	serveWG   sync.WaitGroup
+	bufs      sync.Pool
+	recent    recentVerdicts
+	ready     atomic.Bool
 
 	// Admin-made revocation changes survive reloads from the file.
 	extraCRLs   map[string][]truststore.RevocationInput
@@ -49,20 +56,10 @@ type Server struct {
 	watch  *watchdog
 }
 
-// bound is one bound socket and its HTTP server.
-type bound struct {
-	key  string
-	port int // the actual port (differs from the config for port 0)
-	tl   *tlsterm.Listener
-	srv  *http.Server
-}
-
 type sinks struct {
 	connDst, accessDst logfmt.Destination
 	conn, access       logfmt.Sink
 }
-
-type snapKey struct{}
 
 // ListenError is a listener that could not bind its address (a port in
 // use, an address not on this machine, a port below 1024 without the
@@ -81,7 +78,7 @@ func (e *ListenError) Unwrap() error { return e.Err }
 // Start opens the log destinations, binds every listener and starts
 // serving. On error nothing is left running.
 func Start(snap *Snapshot, stdout, stderr io.Writer, log *slog.Logger) (*Server, error) {
-	s := &Server{log: log, stdout: stdout, stderr: stderr, metrics: metrics.New(), bound: map[string]*bound{},
+	s := &Server{log: log, stdout: stdout, stderr: stderr, metrics: metrics.New(), draining: map[*socket]struct{}{},
 		extraCRLs: map[string][]truststore.RevocationInput{}, removedCRLs: map[string]map[string]bool{}}
 	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
 	lg, err := s.openLogs(snap, nil)
@@ -94,11 +91,14 @@ func Start(snap *Snapshot, stdout, stderr io.Writer, log *slog.Logger) (*Server,
 		c := s.current.Load().Config
 		return time.Duration(c.IdleTimeoutSeconds) * time.Second, time.Duration(c.ClientHeaderTimeoutSeconds) * time.Second
 	})
-	for _, l := range snap.Listeners {
-		if err := s.bind(snap, l); err != nil {
-			s.Shutdown(context.Background())
-			return nil, err
-		}
+	raw, err := listen(snap.Listeners, make([]*socket, len(snap.Listeners)))
+	if err != nil {
+		s.Shutdown(context.Background())
+		return nil, err
+	}
+	snap.sockets = make([]*socket, len(raw))
+	for i, ln := range raw {
+		snap.sockets[i] = s.serveSocket(ln, s.binding(snap, snap.Listeners[i]))
 	}
 	s.observe(snap)
 	s.ready.Store(true)
@@ -138,106 +138,17 @@ func (s *Server) openSink(d logfmt.Destination, name string) (logfmt.Sink, error
 	return sink, nil
 }
 
-func (s *Server) bind(snap *Snapshot, l *Listener) error {
-	if l.Protocol == "HTTPS" && l.TLS == nil {
-		return fmt.Errorf("listeners[%d]: HTTPS listener has no TLS configuration", l.Index)
-	}
-	inner, err := net.Listen("tcp", l.Addr())
-	if err != nil {
-		return &ListenError{Listener: l.Index, Addr: l.Addr(), Err: err}
-	}
-	key := l.Key()
-	b := &bound{key: key, port: inner.Addr().(*net.TCPAddr).Port}
-	var cfgFn func() *tls.Config
-	if l.TLS != nil {
-		// Each connection takes the TLS state current when it arrives.
-		cfgFn = func() *tls.Config { return s.listenerFor(s.current.Load(), key).TLS }
-	}
-	index := l.Index
-	// Asked per connection, so a reload applies to a kept socket too.
-	hsTimeout := func() time.Duration {
-		return time.Duration(s.current.Load().Config.ClientHandshakeTimeoutSeconds) * time.Second
-	}
-	b.tl = tlsterm.NewListener(inner, cfgFn, hsTimeout, func(r *tlsterm.Result) { s.logConn(r, b.port, index) })
-	active := s.metrics.ActiveConnections.WithLabelValues(strconv.Itoa(index))
-	b.srv = &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			cs, _ := r.Context().Value(snapKey{}).(*Snapshot)
-			s.serveRequest(cs, key, b.port, w, r)
-		}),
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			snap := s.current.Load()
-			return connContext(context.WithValue(ctx, snapKey{}, snap), c, snap)
-		},
-		ConnState: func(c net.Conn, st http.ConnState) {
-			switch st {
-			case http.StateNew:
-				active.Inc()
-			case http.StateClosed, http.StateHijacked:
-				active.Dec()
-			}
-			s.watch.connState(c, st)
-		},
-		// No ReadHeaderTimeout or IdleTimeout: s.watch enforces both
-		// without moving a read deadline per request.
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		// Above ALB's limits, which edge enforces itself (clientconn.go).
-		MaxHeaderBytes: maxHeaderBytes,
-		// OPTIONS * reaches edge's handler, which answers it as ALB.
-		DisableGeneralOptionsHandler: true,
-		HTTP2:                        &http.HTTP2Config{MaxConcurrentStreams: maxConcurrentStreams},
-	}
-	if l.TLS != nil {
-		// Serve enables HTTP/2 only when TLSConfig offers h2; the
-		// handshake itself is done by tlsterm.
-		b.srv.TLSConfig = &tls.Config{NextProtos: []string{"h2", "http/1.1"}}
-	}
-	s.bound[key] = b
-	s.serveWG.Add(1)
-	go func() {
-		defer s.serveWG.Done()
-		if err := b.srv.Serve(clientListener{Listener: b.tl, srv: s, key: key, port: b.port}); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-			s.log.Error("listener stopped", "listener", key, "err", err)
-		}
-	}()
-	return nil
-}
-
-// listenerFor finds the listener for a bound key in snap.
-func (s *Server) listenerFor(snap *Snapshot, key string) *Listener {
-	for _, l := range snap.Listeners {
-		if l.Key() == key {
-			return l
-		}
-	}
-	return nil
-}
-
-func (s *Server) serveRequest(snap *Snapshot, key string, port int, w http.ResponseWriter, r *http.Request) {
-	if snap == nil {
-		snap = s.current.Load()
-	}
-	l := s.listenerFor(snap, key)
-	if l == nil {
-		// The connection outlived its listener's removal by a reload.
-		snap = s.current.Load()
-		if l = s.listenerFor(snap, key); l == nil {
-			http.Error(w, "listener removed", http.StatusServiceUnavailable)
-			return
-		}
-	}
-	s.serveLogged(snap, l, port, l.Handler, w, r)
-}
-
 // Addrs returns the bound address of each listener of the current
 // snapshot, in config order.
-func (s *Server) Addrs() []net.Addr {
-	snap := s.current.Load()
-	out := make([]net.Addr, 0, len(snap.Listeners))
-	for _, l := range snap.Listeners {
-		if b := s.bound[l.Key()]; b != nil {
-			out = append(out, b.tl.Addr())
-		}
+func (s *Server) Addrs() []net.Addr { return s.current.Load().Addrs() }
+
+// Addrs returns the bound address of each listener of a snapshot being
+// (or having been) served, in config order; empty for a snapshot that
+// was never served.
+func (s *Snapshot) Addrs() []net.Addr {
+	out := make([]net.Addr, 0, len(s.sockets))
+	for _, so := range s.sockets {
+		out = append(out, so.tl.Addr())
 	}
 	return out
 }
@@ -251,17 +162,21 @@ func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 // Ready reports whether every listener is bound.
 func (s *Server) Ready() bool { return s.ready.Load() }
 
-// logConn writes the connection-log line for one connection attempt.
-func (s *Server) logConn(r *tlsterm.Result, listenerPort, index int) {
-	snap := s.current.Load()
+// logConn writes the connection-log line for one connection attempt on so.
+func (s *Server) logConn(r *tlsterm.Result, so *socket) {
+	bd := bindingOf(r)
+	if bd == nil {
+		bd = so.cur.Load()
+	}
+	index := bd.l.Index
 	rec := logfmt.ConnRecord{
 		Time:         r.End,
 		ClientAddr:   r.Remote,
-		ListenerPort: listenerPort,
+		ListenerPort: so.port,
 		Latency:      -1,
 		Status:       r.Status.String(),
 		TraceID:      r.TraceID,
-		ELB:          snap.ELB,
+		ELB:          bd.snap.ELB,
 		ListenerIP:   r.Local.Addr(),
 	}
 	if r.TLS {
@@ -298,6 +213,16 @@ func (s *Server) ReopenLogs() {
 			r.Reopen()
 		}
 	}
+}
+
+// OnReload registers f to run after every successful reload (and admin
+// revocation change), with the snapshot replaced and the one now served.
+// Hooks run in registration order while reloads are held off; they must
+// not reload.
+func (s *Server) OnReload(f func(old, cur *Snapshot)) {
+	s.reloadMu.Lock()
+	s.onReload = append(s.onReload, f)
+	s.reloadMu.Unlock()
 }
 
 // SetLoader sets how ReloadFromSource reads the configuration.
@@ -345,13 +270,24 @@ func (s *Server) logReloadFailure(err error) {
 	s.log.Error("reload failed; the previous configuration keeps serving", "err", err)
 }
 
+// ErrStopped is returned by a reload after Shutdown.
+var ErrStopped = errors.New("edge is shutting down")
+
 func (s *Server) reloadLocked(cfg *config.Config) error {
+	if s.stopped {
+		return ErrStopped
+	}
 	old := s.current.Load()
 	opts := old.opts
 	opts.ExtraRevocations, opts.RemovedRevocations = s.extraCRLs, s.removedCRLs
+	opts.proxy = old.Proxy
 	snap, err := Build(cfg, opts)
 	if err != nil {
 		return err
+	}
+	if f := snap.changedSinceRead(); f != "" {
+		snap.Close()
+		return fileChanging(f)
 	}
 	snap.keepVersions(old)
 	oldLogs := s.logs.Load()
@@ -360,55 +296,48 @@ func (s *Server) reloadLocked(cfg *config.Config) error {
 		snap.Close()
 		return err
 	}
-	// Bind listeners that are new; on failure undo and keep the old state.
-	var added []string
-	for _, l := range snap.Listeners {
-		if s.bound[l.Key()] != nil {
-			continue
-		}
-		if err := s.bind(snap, l); err != nil {
-			for _, k := range added {
-				s.unbind(k, 0)
-			}
-			closeNew(lg, oldLogs)
-			snap.Close()
-			return err
-		}
-		added = append(added, l.Key())
+	// Bind the sockets that are new; on failure nothing changed.
+	socks := matchSockets(old, snap.Listeners)
+	raw, err := listen(snap.Listeners, socks)
+	if err != nil {
+		closeNew(lg, oldLogs)
+		snap.Close()
+		return err
 	}
+	kept := map[*socket]bool{}
+	for i, l := range snap.Listeners {
+		if socks[i] != nil {
+			socks[i].cur.Store(s.binding(snap, l))
+			kept[socks[i]] = true
+		} else {
+			socks[i] = s.serveSocket(raw[i], s.binding(snap, l))
+			s.log.Info("listening", "listener", l.Index, "url", l.URL(socks[i].port), "mode", l.Mode())
+		}
+	}
+	snap.sockets = socks
 	s.current.Store(snap)
 	s.logs.Store(lg)
-	keep := map[string]bool{}
-	for _, l := range snap.Listeners {
-		keep[l.Key()] = true
-	}
-	for k := range s.bound {
-		if !keep[k] {
-			s.unbind(k, 10*time.Second)
+	for i, so := range old.sockets {
+		if !kept[so] {
+			s.log.Info("stopped listening", "listener", old.Listeners[i].Index, "url", old.Listeners[i].URL(so.port))
+			s.drain(so, 10*time.Second)
 		}
 	}
 	closeNew(oldLogs, lg) // the old sinks the new state does not share
 	s.observe(snap)
+	if snap.Proxy == old.Proxy { // hand the target connections over
+		snap.ownsProxy, old.ownsProxy = true, false
+	}
+	for _, f := range s.onReload {
+		f(old, snap)
+	}
+	if changed, err := s.writeReady(snap); err != nil {
+		s.log.Error("cannot rewrite the ready file", "file", s.readyPath, "err", err)
+	} else if changed {
+		s.log.Info("ready file rewritten", "file", s.readyPath)
+	}
 	old.Close()
 	return nil
-}
-
-// unbind stops a listener, letting its in-flight requests finish within
-// grace in the background.
-func (s *Server) unbind(key string, grace time.Duration) {
-	b := s.bound[key]
-	delete(s.bound, key)
-	if b == nil {
-		return
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), grace)
-		defer cancel()
-		if err := b.srv.Shutdown(ctx); err != nil {
-			b.srv.Close()
-		}
-		b.tl.Close()
-	}()
 }
 
 // closeNew closes the sinks of lg that other does not share.
@@ -440,23 +369,37 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	s.ready.Store(false)
+	s.stopped = true
 	var errs []error
-	keys := make([]string, 0, len(s.bound))
-	for k := range s.bound {
-		keys = append(keys, k)
+	var socks []*socket
+	if snap := s.current.Load(); snap != nil {
+		socks = snap.sockets
 	}
-	sort.Strings(keys)
 	// http.Server.Shutdown closes its listener first, so Serve returns
 	// ErrServerClosed, then waits for in-flight requests.
-	for _, k := range keys {
-		if err := s.bound[k].srv.Shutdown(ctx); err != nil {
+	for _, so := range socks {
+		if err := so.srv.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
-			s.bound[k].srv.Close()
+			so.srv.Close()
 		}
 	}
-	for _, k := range keys {
-		s.bound[k].tl.Close()
-		s.bound[k].tl.Wait()
+	for _, so := range socks {
+		so.tl.Close()
+		so.tl.Wait()
+	}
+	// Sockets removed by reloads: their drain ends within its grace;
+	// past ctx, cut their connections.
+	drained := make(chan struct{})
+	go func() { s.drainWG.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		s.drainMu.Lock()
+		for so := range s.draining {
+			so.srv.Close()
+		}
+		s.drainMu.Unlock()
+		<-drained
 	}
 	s.serveWG.Wait()
 	if s.watch != nil {
@@ -470,6 +413,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if snap := s.current.Load(); snap != nil {
 		snap.Close()
+	}
+	if s.readyPath != "" {
+		// The file exists while edge serves: a harness never reads the
+		// ports of a stopped edge.
+		RemoveReadyFile(s.readyPath)
 	}
 	return errors.Join(errs...)
 }

@@ -41,6 +41,10 @@ type Result struct {
 	// whether the client's SNI chose it (false: the default).
 	ServerCert *tls.Certificate
 	SNIMatched bool
+	// Value is the caller's own state for the connection, set by the
+	// listener's TLS function before the handshake (edge keeps there the
+	// configuration the connection started with). Nil if never set.
+	Value any
 }
 
 // Leaf returns the client's leaf certificate, or nil.
@@ -103,13 +107,14 @@ func (c *Conn) endHold() []byte {
 // Listener accepts TCP connections, runs each TLS handshake itself, reports
 // one Result per connection attempt through OnResult, and hands the
 // connections that completed their handshake to Accept (for http.Server).
-// With a nil TLS function it is a plain HTTP listener.
+// With a nil TLS function, or one that returns nil for a connection, the
+// connection is plain HTTP.
 type Listener struct {
 	inner net.Listener
-	// TLS returns the configuration for a new connection; it is called
-	// once per connection, so a swapped configuration applies to new
-	// connections only. Nil means plain HTTP.
-	tlsConfig        func() *tls.Config
+	// tlsConfig returns the configuration for a new connection; it is
+	// called once per connection, so a swapped configuration applies to
+	// new connections only. Nil (or a nil result) means plain HTTP.
+	tlsConfig        func(*Conn) *tls.Config
 	handshakeTimeout func() time.Duration
 	onResult         func(*Result)
 
@@ -122,11 +127,14 @@ type Listener struct {
 // DefaultHandshakeTimeout bounds a client's TLS handshake.
 const DefaultHandshakeTimeout = 10 * time.Second
 
-// NewListener starts accepting on inner. handshakeTimeout is asked once
-// per connection (a reload can change it); 0 means DefaultHandshakeTimeout.
+// NewListener starts accepting on inner. tlsConfig is called once per
+// accepted connection, from the connection's own goroutine and before
+// anything is read from it; it may set c.Result.Value, and a nil result
+// serves the connection as plain HTTP. handshakeTimeout is asked once per
+// TLS connection (a reload can change it); 0 means DefaultHandshakeTimeout.
 // onResult is called once per connection attempt, from the connection's
 // own goroutine.
-func NewListener(inner net.Listener, tlsConfig func() *tls.Config, handshakeTimeout func() time.Duration, onResult func(*Result)) *Listener {
+func NewListener(inner net.Listener, tlsConfig func(c *Conn) *tls.Config, handshakeTimeout func() time.Duration, onResult func(*Result)) *Listener {
 	l := &Listener{
 		inner:            inner,
 		tlsConfig:        tlsConfig,
@@ -174,9 +182,13 @@ func (l *Listener) handle(raw net.Conn) {
 	c := &Conn{Conn: raw, Result: r}
 	var out net.Conn = c
 	refused := false
+	var cfg *tls.Config
 	if l.tlsConfig != nil {
+		cfg = l.tlsConfig(c)
+	}
+	if cfg != nil {
 		r.TLS = true
-		tc := tls.Server(c, l.tlsConfig())
+		tc := tls.Server(c, cfg)
 		d := l.handshakeTimeout()
 		if d <= 0 {
 			d = DefaultHandshakeTimeout
