@@ -194,6 +194,19 @@ func (l *limitListener) admit(c net.Conn) bool {
 	return true
 }
 
+// busy counts the connections serving a request.
+func (l *limitListener) busy() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, in := range l.conns {
+		if in.busy {
+			n++
+		}
+	}
+	return n
+}
+
 func (l *limitListener) connState(c net.Conn, st http.ConnState) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

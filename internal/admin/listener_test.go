@@ -109,6 +109,12 @@ func TestAdminConnectionCap(t *testing.T) {
 		if n, _ := c.Read(buf); !strings.HasPrefix(string(buf[:n]), "HTTP/1.1 200") {
 			t.Fatalf("connection %d: %q", i, buf[:n])
 		}
+		// net/http marks the connection idle after the client may
+		// already have read the response: wait for it, so that "the
+		// longest idle" is the oldest connection.
+		for deadline := time.Now().Add(3 * time.Second); a.ln.busy() > 0 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
 	}
 	for i, c := range conns {
 		closed := closedWithin(c, 200*time.Millisecond)

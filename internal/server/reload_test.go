@@ -116,8 +116,12 @@ func TestReloadUnderLoad(t *testing.T) {
 	if bad.Load() != 0 {
 		t.Errorf("%d handshakes of an unrevoked client failed during reloads", bad.Load())
 	}
-	if worst > time.Second {
-		t.Errorf("a revocation change took %v to apply; want within 1 s", worst)
+	// Typically about half a second (200 ms polls, 100 ms quiet time);
+	// the bound is loose because CI machines are shared and -race slows
+	// handshakes, but tight enough to catch a renamed file waiting for
+	// the in-place settle time or a missed change.
+	if worst > 3*time.Second {
+		t.Errorf("a revocation change took %v to apply; want within 3 s", worst)
 	}
 	if good.Load() == 0 {
 		t.Error("the client loop made no handshake")
