@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"strconv"
+	"syscall"
 
 	"edge/internal/config"
 	"edge/internal/server"
@@ -68,8 +71,31 @@ func check(file string, allAttributes bool, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: valid\n", file)
 	snap.WriteSummary(stdout, allAttributes)
+	notes = append(notes, portsInUse(cfg)...)
 	for _, n := range notes {
 		fmt.Fprintf(stdout, "note: %s\n", n)
 	}
 	return nil
+}
+
+// portsInUse notes the fixed listener ports something already listens on:
+// edge serve would fail to bind them (unless that is this configuration's
+// own running edge, so a note and not a problem).
+func portsInUse(cfg *config.Config) []string {
+	var out []string
+	for i, l := range cfg.Listeners {
+		if l.Port == nil || *l.Port == 0 {
+			continue
+		}
+		addr := net.JoinHostPort(l.Address, strconv.Itoa(*l.Port))
+		ln, err := net.Listen("tcp", addr)
+		if err == nil {
+			ln.Close()
+			continue
+		}
+		if errors.Is(err, syscall.EADDRINUSE) {
+			out = append(out, fmt.Sprintf("%s:%d: listeners[%d]: %s is in use now: edge serve cannot bind it unless it is this configuration's own running edge (--port N, or 0 for a free port)", cfg.File, cfg.Line(fmt.Sprintf("listeners[%d].port", i)), i, addr))
+		}
+	}
+	return out
 }

@@ -65,13 +65,21 @@ with B's CRL, and a verify-mode listener on a free loopback port, then
 connects with five clients (trusted, cross-chain, untrusted, revoked,
 expired) and prints one row per client with the HTTP outcome and its
 connection-log line. Exit 1 if any row differs from what ALB would log.
---keep DIR keeps the PKI and an edge.yaml to continue with edge serve.`,
+--keep DIR keeps the PKI and an edge.yaml to continue with edge serve; a DIR
+that already holds an edge.yaml is left alone unless --force is given.`,
 	examples: []string{"edge demo", "edge demo --keep demo   # then: cd demo && edge serve -c edge.yaml"},
 	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
 		keep := fs.String("keep", "", "keep the PKI and edge.yaml in `DIR`")
+		force := forceFlag(fs)
 		return func(ctx context.Context, args []string) error {
 			if err := noArgs(args); err != nil {
 				return err
+			}
+			if *keep != "" && !*force {
+				if _, err := os.Stat(filepath.Join(*keep, "edge.yaml")); err == nil {
+					fmt.Fprintf(cio.stderr, "edge demo: %s already holds an edge.yaml (an earlier demo, or your own): use another DIR, or --force to overwrite it\n", *keep)
+					return errReported
+				}
 			}
 			return fromCode(demo(ctx, *keep, cio.stdout, cio.stderr))
 		}
@@ -107,6 +115,7 @@ func demo(ctx context.Context, keep string, stdout, stderr io.Writer) int {
 	// configuration are relative to its directory, like the file's own:
 	// resolved once, by the build.
 	zero, connLog := 0, "file:demo-conn.log"
+	os.Remove(filepath.Join(dir, "demo-conn.log")) // this run's lines only
 	off := "off"
 	cfg.Listeners[0].Port = &zero
 	cfg.Logs.Connection, cfg.Logs.Access = &connLog, &off

@@ -111,3 +111,9 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// forceFlag declares --force: overwrite files a command would otherwise
+// leave alone.
+func forceFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("force", false, "overwrite existing files")
+}

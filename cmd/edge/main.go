@@ -118,6 +118,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		c.shortUsage(stderr)
 		return exitUsage
 	}
+	for _, a := range fs.Args() {
+		// The flag package stops at the first argument: a flag after it
+		// would be taken as an argument (a CA named "--force").
+		if len(a) > 1 && a[0] == '-' {
+			fmt.Fprintf(stderr, "%s: %s comes after an argument: flags go before the arguments (%s)\n", c.path(), a, c.synopsis())
+			c.shortUsage(stderr)
+			return exitUsage
+		}
+	}
 	err := runner(ctx, fs.Args())
 	var ue usageError
 	var ec exitCode

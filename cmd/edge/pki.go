@@ -64,7 +64,7 @@ type pkiDirFlags struct {
 func newPKIDirFlags(fs *flag.FlagSet, writes, keys bool) pkiDirFlags {
 	f := pkiDirFlags{dir: fs.String("dir", "pki", "PKI `DIR`ectory")}
 	if writes {
-		f.force = fs.Bool("force", false, "overwrite existing files")
+		f.force = forceFlag(fs)
 	}
 	if keys {
 		f.keyType = enumFlag(fs, "key-type", string(pki.P256), "algorithm of new `KEYTYPE`s", string(pki.P256), string(pki.P384), string(pki.RSA2048), string(pki.RSA4096))

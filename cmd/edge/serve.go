@@ -329,7 +329,7 @@ func quickstart(ctx context.Context, port *int, address, readyFile string, stdou
 		rel := func(name string) string { return shellQuote(server.RelPath(filepath.Join(dir, name))) }
 		fmt.Fprintf(stderr, "\nedge is ready: %s (mTLS verify mode, %s dev PKI in %s)\n", url, verb, server.RelPath(dir))
 		fmt.Fprintf(stderr, "Connection and access logs follow on stdout. Try:\n\n")
-		fmt.Fprintf(stderr, "  curl --cert %s --key %s --cacert %s %s\n\n", rel(pki.DevClientCertFile), rel(pki.DevClientKeyFile), rel(pki.DevRootFile), url)
+		fmt.Fprintf(stderr, "  curl --cert %s --key %s --cacert %s %s\n\n", rel(pki.DevClientFullchainFile), rel(pki.DevClientKeyFile), rel(pki.DevRootFile), url)
 		fmt.Fprintf(stderr, "Browser: import %s (password %q). Stop with Ctrl-C.\n\n", server.RelPath(filepath.Join(dir, pki.DevClientP12File)), pki.DevClientP12Password)
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"edge/internal/certfmt"
@@ -199,8 +200,8 @@ func printVerify(w io.Writer, r *verifyResult) {
 		fmt.Fprintf(w, "on certificate:    #%d %q\n", r.Failed.Depth, r.Failed.Subject)
 	}
 	fmt.Fprintf(w, "why:               %s\n", r.Detail)
-	fmt.Fprintf(w, "verified at:       %s (trust store: %d CA certificates, %d revoked entries, revocation_check %s)\n",
-		r.At, r.TrustStore.NumberOfCaCertificates, r.TrustStore.TotalRevokedEntries, r.TrustStore.RevocationCheck)
+	fmt.Fprintf(w, "verified at:       %s (trust store: %s, %s, revocation_check %s)\n",
+		r.At, plural(r.TrustStore.NumberOfCaCertificates, "CA certificate"), plural(r.TrustStore.TotalRevokedEntries, "revoked entry"), r.TrustStore.RevocationCheck)
 	if r.Built {
 		fmt.Fprintln(w, "chain built:")
 	} else {
@@ -229,7 +230,9 @@ func loadStore(bundle string, crls []string, mode truststore.RevocationMode) (*t
 		}
 		ins = append(ins, in)
 	}
-	return truststore.New("verify", cas, ins, truststore.Options{Revocation: mode})
+	// Named after its bundle: verdicts read "a CA certificate of trust
+	// store pki/bundle.pem".
+	return truststore.New(bundle, cas, ins, truststore.Options{Revocation: mode})
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -247,4 +250,15 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// plural is "1 revoked entry", "2 revoked entries", "0 CA certificates".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -86,6 +86,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "<admin.token>", not "\u003cadmin.token\u003e"
 	enc.Encode(v)
 }
 

@@ -26,14 +26,18 @@ type DevPKI struct {
 
 // Dev PKI file names, relative to DevPKI.Dir.
 const (
-	DevRootFile          = "root.pem"
-	DevBundleFile        = "bundle.pem"
-	DevServerCertFile    = "server.pem"
-	DevServerKeyFile     = "server.key"
-	DevClientCertFile    = "client.pem"
-	DevClientKeyFile     = "client.key"
-	DevClientP12File     = "client.p12"
-	DevClientP12Password = "edge"
+	DevRootFile       = "root.pem"
+	DevBundleFile     = "bundle.pem"
+	DevServerCertFile = "server.pem"
+	DevServerKeyFile  = "server.key"
+	DevClientCertFile = "client.pem"
+	// DevClientFullchainFile is the client certificate and its
+	// intermediate: what a client sends (curl --cert), so that a trust
+	// store holding only the root accepts it, as on ALB.
+	DevClientFullchainFile = "client-fullchain.pem"
+	DevClientKeyFile       = "client.key"
+	DevClientP12File       = "client.p12"
+	DevClientP12Password   = "edge"
 )
 
 // EnsureDev loads the dev PKI from dir, creating it on first use. bundle.pem
