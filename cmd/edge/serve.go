@@ -22,6 +22,7 @@ import (
 	"edge/configs"
 	"edge/internal/admin"
 	"edge/internal/config"
+	"edge/internal/console"
 	"edge/internal/gcfloor"
 	"edge/internal/pki"
 	"edge/internal/server"
@@ -145,9 +146,10 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 			srv.Shutdown(context.Background())
 			return exitFail
 		}
-		adminSrv = &http.Server{Handler: admin.Handler(srv, a.Token), ReadHeaderTimeout: 10 * time.Second}
+		adminSrv = &http.Server{Handler: console.Attach(srv, admin.Handler(srv, a.Token), console.Options{Token: func() string { return a.Token }}), ReadHeaderTimeout: 10 * time.Second}
 		go adminSrv.Serve(ln)
 		log.Info("admin API", "url", "http://"+ln.Addr().String()+"/", "endpoints", "/metrics /healthz /readyz /reload /trust-stores /listeners /connections/recent")
+		log.Info("web console", "url", "http://"+ln.Addr().String()+"/", "token", a.Token != "")
 	}
 	if ready != nil {
 		ready(srv)
