@@ -37,15 +37,20 @@ func BenchmarkConsoleCost(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			f := newFixture(b, fixtureOptions{})
 			cert := f.seed.C.TLSCertificate()
-			run := func() float64 {
+			// run returns the rate and the process's CPU time per
+			// operation (client and server: the same in both arms). On a
+			// machine shared with other work the rate follows the CPU
+			// share the process gets; CPU per operation does not.
+			run := func() (rate, cpu float64) {
+				c0 := cpuTime()
 				res, err := loadgen.Run(context.Background(), loadgen.Options{Addr: f.addrs[0], ServerName: "localhost", Mode: mode,
 					Concurrency: 8, Duration: time.Duration(secs) * time.Second, Good: loadgen.Client{Kind: "good", Cert: &cert}})
 				if err != nil {
 					b.Fatal(err)
 				}
-				return res.Rate
+				return res.Rate, float64(cpuTime()-c0) / float64(time.Microsecond) / float64(res.Ops)
 			}
-			following := func() float64 {
+			following := func() (float64, float64) {
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				req, _ := http.NewRequestWithContext(ctx, "GET", f.adm.URL+"/console/events", nil)
@@ -55,31 +60,38 @@ func BenchmarkConsoleCost(b *testing.B) {
 				}
 				read := make(chan int64)
 				go func() { n, _ := io.Copy(io.Discard, resp.Body); read <- n }()
-				r := run()
+				r, c := run()
 				cancel()
 				if n := <-read; n == 0 {
 					b.Fatal("the feed client read nothing")
 				}
-				return r
+				return r, c
 			}
 			load0 := loadavg()
-			var closed, open, ratios []float64
+			var closed, open, ratios, cpuClosed, cpuOpen, cpuRatios []float64
 			for range b.N {
 				for i := range pairs {
-					var c, o float64
+					var c, o, cc, co float64
 					if i%2 == 0 {
-						c, o = run(), following()
+						c, cc = run()
+						o, co = following()
 					} else {
-						o, c = following(), run()
+						o, co = following()
+						c, cc = run()
 					}
 					closed, open, ratios = append(closed, c), append(open, o), append(ratios, o/c)
+					cpuClosed, cpuOpen, cpuRatios = append(cpuClosed, cc), append(cpuOpen, co), append(cpuRatios, co/cc)
 				}
 			}
 			b.ReportMetric(median(closed), "closed/s")
 			b.ReportMetric(median(open), "following/s")
-			b.ReportMetric(median(ratios), "ratio")
+			b.ReportMetric(median(ratios), "rate-ratio")
+			b.ReportMetric(median(cpuClosed), "closed-cpu-µs/op")
+			b.ReportMetric(median(cpuOpen), "following-cpu-µs/op")
+			b.ReportMetric(median(cpuRatios), "cpu-ratio")
 			b.ReportMetric(0, "ns/op")
-			b.Logf("%s: %d pairs of %d s; closed %s; following %s; ratios %s; load average %s → %s", mode, pairs, secs, fmtRates(closed), fmtRates(open), fmtRatios(ratios), load0, loadavg())
+			b.Logf("%s: %d pairs of %d s, load average %s → %s\n  rate closed    %s\n  rate following %s\n  rate ratios    %s\n  CPU µs/op closed    %s\n  CPU µs/op following %s\n  CPU ratios          %s",
+				mode, pairs, secs, load0, loadavg(), fmtRates(closed), fmtRates(open), fmtRatios(ratios), fmtRates(cpuClosed), fmtRates(cpuOpen), fmtRatios(cpuRatios))
 		})
 	}
 }
@@ -103,7 +115,7 @@ func median(xs []float64) float64 {
 func fmtRates(xs []float64) string {
 	var p []string
 	for _, x := range xs {
-		p = append(p, fmt.Sprintf("%.0f", x))
+		p = append(p, fmt.Sprintf("%.1f", x))
 	}
 	return strings.Join(p, " ")
 }
