@@ -160,7 +160,7 @@ func BenchmarkObserve(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				f.con.ObserveConnection(v, nil)
+				f.con.ObserveConnection(*v, nil)
 			}
 		})
 	})

@@ -241,6 +241,7 @@ func (b *browser) screenshot(name string) {
 	if os.Getenv("EDGE_WRITE_SCREENSHOTS") != "1" {
 		return
 	}
+	time.Sleep(1500 * time.Millisecond) // let the new rows' highlight fade
 	var shot struct{ Data string }
 	b.decode(b.call("Page.captureScreenshot", map[string]any{"format": "png"}, true), &shot)
 	png, err := base64.StdEncoding.DecodeString(shot.Data)

@@ -131,7 +131,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // ObserveConnection keeps v in the connection history (server.Observer).
-func (c *Console) ObserveConnection(v *server.Verdict, _ *tlsterm.Result) { c.conns.put(v) }
+func (c *Console) ObserveConnection(v server.Verdict, _ *tlsterm.Result) { c.conns.put(&v) }
 
 // ObserveRequest keeps a summary of rec in the request history.
 func (c *Console) ObserveRequest(rec *logfmt.AccessRecord) {

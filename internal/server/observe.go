@@ -10,12 +10,13 @@ import (
 // path, in the connection's own goroutine, once per connection attempt
 // and once per access-log line: they must return at once, never block
 // (publish to a bounded buffer and drop when it is full) and keep none of
-// the pointers they are given past the call. A Verdict may be copied and
-// kept: its Explanation is safe to share.
+// the pointers they are given past the call. A Verdict may be kept: its
+// Explanation is safe to share.
 type Observer interface {
 	// ObserveConnection is called after the connection-log line of r was
-	// built; v is what /connections/recent shows for it.
-	ObserveConnection(v *Verdict, r *tlsterm.Result)
+	// built; v is what /connections/recent shows for it (passed by value:
+	// a pointer would cost every connection an allocation).
+	ObserveConnection(v Verdict, r *tlsterm.Result)
 	// ObserveRequest is called with each access-log record.
 	ObserveRequest(rec *logfmt.AccessRecord)
 }
@@ -32,7 +33,7 @@ func (s *Server) SetObserver(o Observer) {
 	s.observer.Store(&observerBox{o})
 }
 
-func (s *Server) observeConn(v *Verdict, r *tlsterm.Result) {
+func (s *Server) observeConn(v Verdict, r *tlsterm.Result) {
 	if b := s.observer.Load(); b != nil {
 		b.o.ObserveConnection(v, r)
 	}

@@ -279,7 +279,7 @@ func (s *Server) logConn(r *tlsterm.Result, listenerPort, index int) {
 	v := Verdict{Time: r.End, Listener: index, Client: r.Remote.String(), Status: r.Status.String(), Subject: rec.Subject, Serial: rec.Serial, TraceID: r.TraceID,
 		Reason: reasonOf(r, snap, index)}
 	s.recent.add(v)
-	s.observeConn(&v, r)
+	s.observeConn(v, r)
 	bp := s.bufs.Get().(*[]byte)
 	*bp = logfmt.AppendConn((*bp)[:0], &rec)
 	s.logs.Load().conn.Write(*bp)
