@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"edge/configs"
 	"edge/internal/admin"
 	"edge/internal/config"
+	"edge/internal/console"
 	"edge/internal/gcfloor"
 	"edge/internal/pki"
 	"edge/internal/server"
@@ -171,7 +173,10 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 			}
 		}
 	}()
-	adm, err := admin.Start(srv, log)
+	// The web console answers / and /console/* of the admin listener.
+	adm, err := admin.Start(srv, log, func(api http.Handler, token func() string) http.Handler {
+		return console.Attach(srv, api, console.Options{Token: token})
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "edge: admin.listen %s: %v\n", cfg.Admin.Listen, err)
 		srv.Shutdown(context.Background())
@@ -179,6 +184,7 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 	}
 	if adm.URL() != "" {
 		log.Info("admin API", "url", adm.URL(), "endpoints", "/metrics /healthz /readyz /reload /trust-stores /listeners /connections/recent")
+		log.Info("web console", "url", adm.URL(), "token", cfg.Admin.Token != "")
 	}
 	if readyFile != "" {
 		if err := srv.WriteReadyFile(readyFile); err != nil {

@@ -2,67 +2,17 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
-	"edge/internal/certfmt"
 	"edge/internal/pki"
 	"edge/internal/truststore"
 )
-
-type verifyCert struct {
-	Depth     int    `json:"depth"`
-	Subject   string `json:"subject"`
-	Issuer    string `json:"issuer"`
-	Serial    string `json:"serial"`
-	NotBefore string `json:"not_before"`
-	NotAfter  string `json:"not_after"`
-	// Source is "presented" (sent by the client) or "trust store".
-	Source string `json:"source"`
-}
-
-type verifyResult struct {
-	Status string `json:"tls_verify_status"`
-	// Check names the check that decided a failure.
-	Check  string       `json:"failed_check,omitempty"`
-	Detail string       `json:"detail"`
-	Failed *verifyCert  `json:"failed_certificate,omitempty"`
-	Chain  []verifyCert `json:"chain"`
-	// Built tells whether Chain is the path edge built (true) or, when
-	// none was found, the chain as presented.
-	Built bool `json:"chain_built"`
-	// Notes are what the trust store's loader says beyond errors (CRL
-	// entries without effect, how strict mode uses a CRL).
-	Notes      []string `json:"notes,omitempty"`
-	At         string   `json:"verification_time"`
-	TrustStore struct {
-		NumberOfCaCertificates int    `json:"NumberOfCaCertificates"`
-		TotalRevokedEntries    int    `json:"TotalRevokedEntries"`
-		RevocationCheck        string `json:"revocation_check"`
-	} `json:"trust_store"`
-}
-
-// checkNames says which of Verify's checks produced a status.
-var checkNames = map[truststore.Status]string{
-	truststore.ClientCertMaxSizeExceeded:       "chain size",
-	truststore.ClientCertMaxChainDepthExceeded: "chain depth",
-	truststore.ClientCertTypeUnsupported:       "key and signature type",
-	truststore.ClientCertUntrusted:             "path to a trust-store CA",
-	truststore.ClientCertNotYetValid:           "validity period",
-	truststore.ClientCertExpired:               "validity period",
-	truststore.ClientCertPurposeInvalid:        "purpose (extended key usage)",
-	truststore.ClientCertCrlHit:                "revocation",
-	truststore.ClientCertCrlProcessingError:    "revocation",
-	truststore.ClientCertInvalid:               "certificate parsing",
-	truststore.UnmappedConnectionError:         "client certificate present",
-}
 
 var verifyCmd = &command{
 	name:  "verify",
@@ -125,13 +75,6 @@ func verify(bundle string, crls []string, certFile string, at time.Time, ignoreE
 		fmt.Fprintf(stderr, "%s: %v\n", certFile, unwrapPathErr(err))
 		return exitFail
 	}
-	var res verifyResult
-	res.At = now.UTC().Format(time.RFC3339)
-	res.TrustStore.NumberOfCaCertificates = len(store.CAs)
-	res.TrustStore.TotalRevokedEntries = store.TotalRevokedEntries()
-	res.TrustStore.RevocationCheck = store.Mode.String()
-	res.Notes = store.Notes()
-
 	presented, perr := pki.ReadCertsPEM(certFile, data)
 	var bad *pki.CertificateError
 	var v truststore.Verdict
@@ -145,74 +88,18 @@ func verify(bundle string, crls []string, certFile string, at time.Time, ignoreE
 	default:
 		v = store.Verify(presented, truststore.VerifyOptions{Now: now, IgnoreExpiry: ignoreExpiry})
 	}
-	res.Status, res.Detail = v.Status.String(), v.Detail
-	if v.Status != truststore.Success {
-		res.Check = checkNames[v.Status]
-	}
-	chain := v.Chain
-	res.Built = chain != nil
-	if chain == nil {
-		chain = presented
-	}
-	for i, c := range chain {
-		vc := describeCert(i, c, presented)
-		res.Chain = append(res.Chain, vc)
-		if v.Cert != nil && c.Equal(v.Cert) && res.Failed == nil {
-			res.Failed = &vc
-		}
-	}
-	if v.Cert != nil && res.Failed == nil {
-		vc := describeCert(v.Depth, v.Cert, presented)
-		res.Failed = &vc
-	}
+	res := truststore.Explain(v, presented, store, now)
 	if format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(res)
 	} else {
-		printVerify(stdout, &res)
+		res.WriteText(stdout)
 	}
 	if v.Status != truststore.Success {
 		return exitFail
 	}
 	return exitOK
-}
-
-func describeCert(depth int, c *x509.Certificate, presented []*x509.Certificate) verifyCert {
-	src := "trust store"
-	for _, p := range presented {
-		if p.Equal(c) {
-			src = "presented"
-		}
-	}
-	return verifyCert{
-		Depth: depth, Subject: certfmt.DN(c.RawSubject), Issuer: certfmt.DN(c.RawIssuer), Serial: certfmt.Serial(c),
-		NotBefore: c.NotBefore.UTC().Format(time.RFC3339), NotAfter: c.NotAfter.UTC().Format(time.RFC3339), Source: src,
-	}
-}
-
-func printVerify(w io.Writer, r *verifyResult) {
-	fmt.Fprintf(w, "tls_verify_status: %s\n", r.Status)
-	if r.Check != "" {
-		fmt.Fprintf(w, "failed check:      %s\n", r.Check)
-	}
-	if r.Failed != nil {
-		fmt.Fprintf(w, "on certificate:    #%d %q\n", r.Failed.Depth, r.Failed.Subject)
-	}
-	fmt.Fprintf(w, "why:               %s\n", r.Detail)
-	fmt.Fprintf(w, "verified at:       %s (trust store: %s, %s, revocation_check %s)\n",
-		r.At, plural(r.TrustStore.NumberOfCaCertificates, "CA certificate"), plural(r.TrustStore.TotalRevokedEntries, "revoked entry"), r.TrustStore.RevocationCheck)
-	if r.Built {
-		fmt.Fprintln(w, "chain built:")
-	} else {
-		fmt.Fprintln(w, "chain presented (no path to the trust store was built):")
-	}
-	for _, c := range r.Chain {
-		fmt.Fprintf(w, "  #%d %q\n     issuer %q\n     serial %s  NotBefore=%s;NotAfter=%s  (%s)\n", c.Depth, c.Subject, c.Issuer, c.Serial, c.NotBefore, c.NotAfter, c.Source)
-	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
 }
 
 // loadStore reads the bundle and CRLs through the loader edge check and
@@ -250,15 +137,4 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// plural is "1 revoked entry", "2 revoked entries", "0 CA certificates".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	if strings.HasSuffix(noun, "y") {
-		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -57,11 +57,15 @@ var defaultLimits = limits{MaxConns, ReadHeaderTimeout, ReadTimeout, WriteTimeou
 // Either way it follows reloads: a changed admin.token applies to the next
 // request, and a changed admin.listen (which needs a restart) is logged
 // as not applied, the listener keeping its address and token.
-func Start(srv *server.Server, log *slog.Logger) (*Listener, error) {
-	return start(srv, log, defaultLimits)
+//
+// wrap, when not nil, wraps the admin API's handler (the web console is
+// served this way: it answers its own paths and passes the rest on);
+// token returns the admin token in force, which reloads may change.
+func Start(srv *server.Server, log *slog.Logger, wrap func(api http.Handler, token func() string) http.Handler) (*Listener, error) {
+	return start(srv, log, defaultLimits, wrap)
 }
 
-func start(srv *server.Server, log *slog.Logger, lim limits) (*Listener, error) {
+func start(srv *server.Server, log *slog.Logger, lim limits, wrap func(http.Handler, func() string) http.Handler) (*Listener, error) {
 	a := &Listener{log: log}
 	tok := ""
 	if c := srv.Snapshot().Config.Admin; c != nil {
@@ -77,8 +81,13 @@ func start(srv *server.Server, log *slog.Logger, lim limits) (*Listener, error) 
 		return nil, err
 	}
 	a.ln = &limitListener{Listener: inner, max: lim.maxConns, conns: map[net.Conn]*connInfo{}, log: log}
+	token := func() string { return *a.token.Load() }
+	h := handler(srv, token)
+	if wrap != nil {
+		h = wrap(h, token)
+	}
 	a.srv = &http.Server{
-		Handler:           handler(srv, func() string { return *a.token.Load() }),
+		Handler:           h,
 		ReadHeaderTimeout: lim.readHeader,
 		ReadTimeout:       lim.read,
 		WriteTimeout:      lim.write,

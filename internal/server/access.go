@@ -206,6 +206,7 @@ func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *r
 	} else if !ri.Dispatched.IsZero() && rec.ELBStatus >= 502 {
 		s.metrics.TargetConnectionErrors.Inc()
 	}
+	s.observeRequest(&rec)
 	bp := s.bufs.Get().(*[]byte)
 	*bp = logfmt.AppendAccess((*bp)[:0], &rec)
 	s.logs.Load().access.Write(*bp)

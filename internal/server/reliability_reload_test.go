@@ -29,7 +29,7 @@ func TestReliabilityReloadStorm(t *testing.T) {
 	stablePort := freePort(t)
 	stable := []lst{{port: stablePort, mode: "verify", body: "stable-0"}, {mode: "verify", body: "stable-1"}}
 	m := startMulti(t, seed, `admin: {listen: "127.0.0.1:0"}`+"\n", stable...)
-	adm, err := admin.Start(m.srv, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	adm, err := admin.Start(m.srv, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func fetch(addr string, cfg *tls.Config) (int, string) {
 func TestReliabilityAdminFlood(t *testing.T) {
 	seed := testutil.NewSeed(t)
 	m := startMulti(t, seed, `admin: {listen: "127.0.0.1:0"}`+"\n", lst{mode: "verify", body: "data"})
-	adm, err := admin.Start(m.srv, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	adm, err := admin.Start(m.srv, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,7 @@ type Server struct {
 	serveWG   sync.WaitGroup
 	bufs      sync.Pool
 	recent    recentVerdicts
+	observer  atomic.Pointer[observerBox] // observe.go
 	ready     atomic.Bool
 
 	// Admin-made revocation changes survive reloads from the file.
@@ -196,7 +197,10 @@ func (s *Server) logConn(r *tlsterm.Result, so *socket) {
 		}
 	}
 	s.metrics.Handshake(index, r.Status)
-	s.recent.add(Verdict{Time: r.End, Listener: index, Client: r.Remote.String(), Status: r.Status.String(), Subject: rec.Subject, TraceID: r.TraceID})
+	v := Verdict{Time: r.End, Listener: index, Client: r.Remote.String(), Status: r.Status.String(), Subject: rec.Subject, Serial: rec.Serial, TraceID: r.TraceID,
+		Reason: reasonOf(r, bd.snap, index)}
+	s.recent.add(v)
+	s.observeConn(v, r)
 	bp := s.bufs.Get().(*[]byte)
 	*bp = logfmt.AppendConn((*bp)[:0], &rec)
 	s.logs.Load().conn.Write(*bp)
@@ -430,6 +434,9 @@ type Verdict struct {
 	Status   string    `json:"tls_verify_status"`
 	Subject  string    `json:"leaf_client_cert_subject,omitempty"`
 	TraceID  string    `json:"conn_trace_id"`
+	// Serial and Reason: issue 16 (reason.go).
+	Serial string `json:"leaf_client_cert_serial_number,omitempty"`
+	Reason
 }
 
 // recentVerdicts keeps the last 100 connection attempts.
