@@ -36,6 +36,9 @@ type ChromiumOptions struct {
 	IgnoreCertificateErrors bool
 	// Width and Height of the window in CSS pixels; 0 means 1024×640.
 	Width, Height int
+	// Preferences are more entries of the profile's Default/Preferences,
+	// by top-level key (as {"net": {"network_prediction_options": 2}}).
+	Preferences map[string]any
 }
 
 // ChromiumFlags are the flags StartChromium always passes: headless, no
@@ -89,6 +92,7 @@ func StartChromium(t testing.TB, bin string, o ChromiumOptions) *Chromium {
 		o.Width, o.Height = 1024, 640
 	}
 	userData := filepath.Join(t.TempDir(), "chromium-profile")
+	prefs := map[string]any{}
 	if len(o.AutoSelectCertificateFor) > 0 {
 		// The pattern pair "ORIGIN,*" and the value {"filters": [{}]}
 		// are what the policy handler stores for
@@ -97,8 +101,16 @@ func StartChromium(t testing.TB, bin string, o ChromiumOptions) *Chromium {
 		for _, origin := range o.AutoSelectCertificateFor {
 			exceptions[origin+",*"] = map[string]any{"setting": map[string]any{"filters": []any{map[string]any{}}}}
 		}
-		prefs := map[string]any{"profile": map[string]any{"content_settings": map[string]any{"exceptions": map[string]any{"auto_select_certificate": exceptions}}}}
-		b, _ := json.Marshal(prefs)
+		prefs["profile"] = map[string]any{"content_settings": map[string]any{"exceptions": map[string]any{"auto_select_certificate": exceptions}}}
+	}
+	for k, v := range o.Preferences {
+		prefs[k] = v
+	}
+	if len(prefs) > 0 {
+		b, err := json.Marshal(prefs)
+		if err != nil {
+			t.Fatalf("Chromium preferences: %v", err)
+		}
 		if err := os.MkdirAll(filepath.Join(userData, "Default"), 0o700); err != nil {
 			t.Fatal(err)
 		}

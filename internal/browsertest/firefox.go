@@ -31,6 +31,8 @@ type FirefoxOptions struct {
 	AcceptInsecureCerts bool
 	// Width and Height of the window in CSS pixels; 0 means 1024×640.
 	Width, Height int
+	// Prefs are more preferences (user.js), by name.
+	Prefs map[string]any
 }
 
 // Firefox is a headless Firefox with a Marionette session. Its methods
@@ -83,6 +85,14 @@ func StartFirefox(t testing.TB, bin string, o FirefoxOptions) *Firefox {
 		`user_pref("browser.newtabpage.enabled", false);`,
 		`user_pref("browser.startup.page", 0);`,
 		`user_pref("network.dns.disablePrefetch", true);`,
+	}
+	for name, v := range o.Prefs {
+		n, _ := json.Marshal(name)
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("Firefox preference %s: %v", name, err)
+		}
+		prefs = append(prefs, fmt.Sprintf("user_pref(%s, %s);", n, b))
 	}
 	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(strings.Join(prefs, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
