@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -146,8 +147,17 @@ func (s *site) nssWithClient(t *testing.T, dir string) {
 	db := s.nss(t, dir)
 	if out, err := db.ImportPKCS12(filepath.Join(s.dev, pki.DevClientP12File), pki.DevClientP12Password); err != nil {
 		t.Fatal(err)
-	} else {
-		t.Logf("pk12util: %s", strings.TrimSpace(out))
+	} else if strings.Contains(out, "no nickname") {
+		t.Errorf("client.p12 has no friendly name; pk12util made one up:\n%s", out)
+	}
+	// The friendly name is the nickname a browser's certificate list
+	// shows; u,u,u: a certificate with its private key.
+	list, err := db.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^edge dev client +u,u,u$`).MatchString(list) {
+		t.Errorf("the NSS database lacks the client as \"edge dev client\" with its key:\n%s", list)
 	}
 }
 
