@@ -140,7 +140,8 @@ var pkiInitCmd = &command{
 server certificate for localhost and 127.0.0.1 (server), a client
 certificate (client) and the trust-store bundle of both CAs (bundle.pem).
 --org, --root-cn and --intermediate-cn name the CAs, so that two PKIs differ
-in logs and in edge verify's output.`,
+in logs and in edge verify's output. --legacy adds client-legacy.p12 for
+macOS Keychain, older Windows and Java 8 (edge pki client -h).`,
 	examples: []string{
 		"edge pki init",
 		"edge pki init --dir staging --org \"Acme staging\" --root-cn \"Acme staging root\"",
@@ -150,6 +151,7 @@ in logs and in edge verify's output.`,
 		org := orgFlag(fs, "edge")
 		rootCN := fs.String("root-cn", "", "common name of the root CA (default \"ORG root CA\")")
 		interCN := fs.String("intermediate-cn", "", "common name of the intermediate CA (default \"ORG intermediate CA\")")
+		legacy := fs.Bool("legacy", false, "also write client-legacy.p12 (3DES, SHA-1 MAC) for macOS Keychain, older Windows and Java 8")
 		return func(ctx context.Context, args []string) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -160,12 +162,12 @@ in logs and in edge verify's output.`,
 			if *interCN == "" {
 				*interCN = *org + " intermediate CA"
 			}
-			return pkiInit(df.d(), *org, *rootCN, *interCN, cio.stdout)
+			return pkiInit(df.d(), *org, *rootCN, *interCN, *legacy, cio.stdout)
 		}
 	},
 }
 
-func pkiInit(d *pki.Dir, org, rootCN, interCN string, w io.Writer) error {
+func pkiInit(d *pki.Dir, org, rootCN, interCN string, legacy bool, w io.Writer) error {
 	steps := []struct {
 		kind string
 		do   func() (*x509.Certificate, error)
@@ -183,7 +185,7 @@ func pkiInit(d *pki.Dir, org, rootCN, interCN string, w io.Writer) error {
 			return issuedCert(is, err)
 		}},
 		{"client certificate", func() (*x509.Certificate, error) {
-			is, err := d.Client("client", "intermediate", pki.PKCS12Options{Password: pki.DevClientP12Password}, pki.Options{Subject: pki.SubjectFlags("client", "", org, "", "", "")})
+			is, err := d.Client("client", "intermediate", pki.PKCS12Options{Password: pki.DevClientP12Password, Legacy: legacy}, pki.Options{Subject: pki.SubjectFlags("client", "", org, "", "", "")})
 			return issuedCert(is, err)
 		}},
 	}

@@ -240,6 +240,12 @@ func TestPKIClientPKCS12Formats(t *testing.T) {
 			t.Errorf("%s: %q %d times; want on the certificate and the key:\n%s", name, want, n, info)
 		}
 	}
+	// edge pki init --legacy does the same for its client.
+	init2 := filepath.Join(work, "init2")
+	mustEdge(t, work, "pki", "init", "--dir", init2, "--legacy")
+	if info := p12Info(t, filepath.Join(init2, "client-legacy.p12"), true); !strings.Contains(info, "Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC") || strings.Count(info, "friendlyName: client") != 2 {
+		t.Errorf("edge pki init --legacy: client-legacy.p12:\n%s", info)
+	}
 	if fi, err := os.Stat(p("jane-doe-legacy.p12")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("jane-doe-legacy.p12: %v; want mode 0600", err)
 	}

@@ -282,7 +282,7 @@ func TestChromiumGetsInWithClientCertificate(t *testing.T) {
 	s := startSite(t, "ELBSecurityPolicy-TLS13-1-2-2021-06")
 	home := t.TempDir()
 	s.nssWithClient(t, filepath.Join(home, ".pki", "nssdb"))
-	c := browsertest.StartChromium(t, bin, browsertest.ChromiumOptions{Home: home, AutoSelectCertificateFor: []string{s.origin()}})
+	c := browsertest.StartChromium(t, bin, browsertest.ChromiumOptions{Home: home, AutoSelectCertificateFor: []string{s.origin()}, Width: 720, Height: 200})
 	p := c.Navigate(s.url)
 	screenshot(t, "chromium-client-certificate.png", c.Screenshot())
 	checkGotIn(t, s, "Chromium", p, c.Navigate(s.url))

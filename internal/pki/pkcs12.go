@@ -31,7 +31,7 @@ type PKCS12Options struct {
 	FriendlyName string
 	// Legacy encodes with pbeWithSHAAnd3-KeyTripleDES-CBC for the key and
 	// the certificates and an HMAC-SHA-1 MAC (OpenSSL's -legacy -descert),
-	// which macOS Keychain, Windows before Windows 10 1709 / Server 2019
+	// which macOS Keychain, Windows before Server 2019 (Windows 10 1809)
 	// and Java 8 need. Otherwise PBES2 (PBKDF2-HMAC-SHA-256,
 	// AES-256-CBC) and an HMAC-SHA-256 MAC, OpenSSL 3's default. For
 	// Dir.Client it means "write NAME-legacy.p12 as well".
