@@ -291,16 +291,23 @@ wait:
 			c.t.Fatalf("Chromium exited:\n%s", c.stderr.String())
 		}
 	}
-	var res struct {
-		Result struct{ Value string }
-	}
-	const script = `JSON.stringify({URL: document.URL, Text: document.body ? document.body.innerText : ""})`
-	if err := c.callInto(c.session, "Runtime.evaluate", map[string]any{"expression": script, "returnByValue": true}, &res); err != nil {
-		c.t.Fatalf("Runtime.evaluate: %v", err)
-	}
+	// An error page that replaces another one can fire its load event
+	// before its text is in: wait a little for text.
 	var p Page
-	if err := json.Unmarshal([]byte(res.Result.Value), &p); err != nil {
-		c.t.Fatalf("Runtime.evaluate answered %q", res.Result.Value)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var res struct {
+			Result struct{ Value string }
+		}
+		const script = `JSON.stringify({URL: document.URL, Text: document.readyState === "complete" && document.body ? document.body.innerText : ""})`
+		if err := c.callInto(c.session, "Runtime.evaluate", map[string]any{"expression": script, "returnByValue": true}, &res); err != nil {
+			c.t.Fatalf("Runtime.evaluate: %v", err)
+		}
+		if err := json.Unmarshal([]byte(res.Result.Value), &p); err != nil {
+			c.t.Fatalf("Runtime.evaluate answered %q", res.Result.Value)
+		}
+		if p.Text != "" || time.Now().After(deadline) {
+			break
+		}
 	}
 	p.Error = nav.ErrorText
 	return p

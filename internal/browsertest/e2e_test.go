@@ -161,6 +161,11 @@ func (s *site) nssWithClient(t *testing.T, dir string) {
 	}
 }
 
+// nssDB is the NSS database Chromium reads with $HOME at home.
+func (s *site) nssDB(home string) *browsertest.NSSDB {
+	return &browsertest.NSSDB{Dir: filepath.Join(home, ".pki", "nssdb")}
+}
+
 // nss makes an NSS database in dir that trusts the dev PKI's root only.
 func (s *site) nss(t *testing.T, dir string) *browsertest.NSSDB {
 	t.Helper()
@@ -289,19 +294,26 @@ func TestChromiumGetsInWithClientCertificate(t *testing.T) {
 }
 
 // TestChromiumWithoutCertificateShowsReset: Chromium without a client
-// certificate gets ERR_CONNECTION_RESET from a verify-mode listener on
-// the default policy (TLS 1.2), ALB's reset.
+// certificate gets ERR_CONNECTION_RESET from a verify-mode listener, ALB's
+// reset, on the default policy (TLS 1.2) and on TLS 1.3 alike.
 func TestChromiumWithoutCertificateShowsReset(t *testing.T) {
 	bin := chromium(t)
-	s := startSite(t, "")
 	home := t.TempDir()
-	s.nss(t, filepath.Join(home, ".pki", "nssdb"))
-	c := browsertest.StartChromium(t, bin, browsertest.ChromiumOptions{Home: home})
-	p := c.Navigate(s.url)
-	if !strings.Contains(p.Text, "ERR_CONNECTION_RESET") {
-		t.Errorf("Chromium's error page says %q; want it to name ERR_CONNECTION_RESET", p.Text)
+	var c *browsertest.Chromium
+	for _, policy := range []string{"", "ELBSecurityPolicy-TLS13-1-2-2021-06"} {
+		s := startSite(t, policy)
+		if c == nil {
+			s.nss(t, filepath.Join(home, ".pki", "nssdb"))
+			c = browsertest.StartChromium(t, bin, browsertest.ChromiumOptions{Home: home})
+		} else if err := s.nssDB(home).TrustCA("edge-root-2", filepath.Join(s.dev, pki.DevRootFile)); err != nil {
+			t.Fatal(err)
+		}
+		p := c.Navigate(s.url)
+		if !strings.Contains(p.Text, "ERR_CONNECTION_RESET") {
+			t.Errorf("policy %q: Chromium's error page says %q; want it to name ERR_CONNECTION_RESET", policy, p.Text)
+		}
+		checkRefused(t, s, "Chromium", "net::ERR_CONNECTION_RESET", p)
 	}
-	checkRefused(t, s, "Chromium", "net::ERR_CONNECTION_RESET", p)
 }
 
 // TestFirefoxGetsInWithClientCertificate: Firefox with client.p12 in its

@@ -177,16 +177,23 @@ func (fx *Firefox) Navigate(u string) Page {
 		}
 		const t = document.body ? text(document.body).replace(/\s+/g, " ").trim() : "";
 		return JSON.stringify({URL: document.documentURI, Error: i.errorCodeString || "", Text: t});`
-	res, err := fx.call("WebDriver:ExecuteScript", map[string]any{"script": script, "args": []any{}})
-	if err != nil {
-		fx.t.Fatalf("Marionette ExecuteScript: %v", err)
-	}
-	var v struct{ Value string }
+	// The page's text is localized after it loads: wait a little for
+	// text, and on an error page for the error code it shows.
 	var p Page
-	if err := json.Unmarshal(res, &v); err != nil || json.Unmarshal([]byte(v.Value), &p) != nil {
-		fx.t.Fatalf("Marionette ExecuteScript answered %s", res)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		res, err := fx.call("WebDriver:ExecuteScript", map[string]any{"script": script, "args": []any{}})
+		if err != nil {
+			fx.t.Fatalf("Marionette ExecuteScript: %v", err)
+		}
+		var v struct{ Value string }
+		p = Page{}
+		if err := json.Unmarshal(res, &v); err != nil || json.Unmarshal([]byte(v.Value), &p) != nil {
+			fx.t.Fatalf("Marionette ExecuteScript answered %s", res)
+		}
+		if p.Text != "" && strings.Contains(p.Text, p.Error) || time.Now().After(deadline) {
+			return p
+		}
 	}
-	return p
 }
 
 // Screenshot returns a PNG of the page's viewport.
