@@ -103,6 +103,10 @@ func crlDaysFlag(fs *flag.FlagSet) *int {
 	return intFlag(fs, "crl-days", 30, 1, "the CRL's nextUpdate, in `DAYS` from now")
 }
 
+func legacyFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("legacy", false, "also write NAME-legacy.p12 (3DES, SHA-1 MAC) for macOS Keychain, older Windows and Java 8")
+}
+
 func cnFlag(fs *flag.FlagSet) *string { return fs.String("cn", "", "subject common name (CN)") }
 
 func orgFlag(fs *flag.FlagSet, def string) *string {
@@ -151,7 +155,7 @@ macOS Keychain, older Windows and Java 8 (edge pki client -h).`,
 		org := orgFlag(fs, "edge")
 		rootCN := fs.String("root-cn", "", "common name of the root CA (default \"ORG root CA\")")
 		interCN := fs.String("intermediate-cn", "", "common name of the intermediate CA (default \"ORG intermediate CA\")")
-		legacy := fs.Bool("legacy", false, "also write client-legacy.p12 (3DES, SHA-1 MAC) for macOS Keychain, older Windows and Java 8")
+		legacy := legacyFlag(fs)
 		return func(ctx context.Context, args []string) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -342,7 +346,7 @@ Keychain, older Windows and Java 8. Both name the certificate by its CN
 		na := fs.String("not-after", "", "end of validity; may be in the past, for expired test clients")
 		pw := fs.String("password", pki.DevClientP12Password, "PKCS#12 password")
 		friendly := fs.String("friendly-name", "", "the name import tools show for the certificate (PKCS#12 friendlyName; default the CN)")
-		legacy := fs.Bool("legacy", false, "also write NAME-legacy.p12 (3DES, SHA-1 MAC) for macOS Keychain, older Windows and Java 8")
+		legacy := legacyFlag(fs)
 		return func(ctx context.Context, args []string) error {
 			if err := noArgs(args); err != nil {
 				return err
