@@ -191,7 +191,7 @@ func demoPKI(dir string) error {
 		if c.file == "expired-user" {
 			o.NotBefore, o.NotAfter = time.Now().Add(-30*24*time.Hour), time.Now().Add(-24*time.Hour)
 		}
-		is, err := d.Client(c.file, c.ca, "edge", o)
+		is, err := d.Client(c.file, c.ca, pki.PKCS12Options{Password: "edge"}, o)
 		if err != nil {
 			return err
 		}

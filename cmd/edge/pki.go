@@ -29,7 +29,10 @@ start's .edge and edge demo):
                       NAME-chain.pem, what a TLS peer sends (curl --cert,
                       edge verify --cert, edge bench --cert)
   NAME.p12            client certificates: certificate, key and chain as
-                      PKCS#12 (password --password, default "edge")
+                      PKCS#12, AES-256-CBC and HMAC-SHA-256 (password
+                      --password, default "edge"; friendly name the CN)
+  NAME-legacy.p12     the same with 3DES and HMAC-SHA-1 (edge pki client
+                      --legacy), for macOS Keychain, older Windows, Java 8
 A CA also keeps NAME.issued (the serials it issued), NAME.revoked,
 NAME.crlnumber and its CRL as NAME.crl.pem (what ALB takes) and NAME.crl.der.`
 
@@ -100,6 +103,10 @@ func crlDaysFlag(fs *flag.FlagSet) *int {
 	return intFlag(fs, "crl-days", 30, 1, "the CRL's nextUpdate, in `DAYS` from now")
 }
 
+func legacyFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("legacy", false, "also write NAME-legacy.p12 (3DES, SHA-1 MAC) for macOS Keychain, older Windows and Java 8")
+}
+
 func cnFlag(fs *flag.FlagSet) *string { return fs.String("cn", "", "subject common name (CN)") }
 
 func orgFlag(fs *flag.FlagSet, def string) *string {
@@ -137,7 +144,8 @@ var pkiInitCmd = &command{
 server certificate for localhost and 127.0.0.1 (server), a client
 certificate (client) and the trust-store bundle of both CAs (bundle.pem).
 --org, --root-cn and --intermediate-cn name the CAs, so that two PKIs differ
-in logs and in edge verify's output.`,
+in logs and in edge verify's output. --legacy adds client-legacy.p12 for
+macOS Keychain, older Windows and Java 8 (edge pki client -h).`,
 	examples: []string{
 		"edge pki init",
 		"edge pki init --dir staging --org \"Acme staging\" --root-cn \"Acme staging root\"",
@@ -147,6 +155,7 @@ in logs and in edge verify's output.`,
 		org := orgFlag(fs, "edge")
 		rootCN := fs.String("root-cn", "", "common name of the root CA (default \"ORG root CA\")")
 		interCN := fs.String("intermediate-cn", "", "common name of the intermediate CA (default \"ORG intermediate CA\")")
+		legacy := legacyFlag(fs)
 		return func(ctx context.Context, args []string) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -157,12 +166,12 @@ in logs and in edge verify's output.`,
 			if *interCN == "" {
 				*interCN = *org + " intermediate CA"
 			}
-			return pkiInit(df.d(), *org, *rootCN, *interCN, cio.stdout)
+			return pkiInit(df.d(), *org, *rootCN, *interCN, *legacy, cio.stdout)
 		}
 	},
 }
 
-func pkiInit(d *pki.Dir, org, rootCN, interCN string, w io.Writer) error {
+func pkiInit(d *pki.Dir, org, rootCN, interCN string, legacy bool, w io.Writer) error {
 	steps := []struct {
 		kind string
 		do   func() (*x509.Certificate, error)
@@ -180,7 +189,7 @@ func pkiInit(d *pki.Dir, org, rootCN, interCN string, w io.Writer) error {
 			return issuedCert(is, err)
 		}},
 		{"client certificate", func() (*x509.Certificate, error) {
-			is, err := d.Client("client", "intermediate", pki.DevClientP12Password, pki.Options{Subject: pki.SubjectFlags("client", "", org, "", "", "")})
+			is, err := d.Client("client", "intermediate", pki.PKCS12Options{Password: pki.DevClientP12Password, Legacy: legacy}, pki.Options{Subject: pki.SubjectFlags("client", "", org, "", "", "")})
 			return issuedCert(is, err)
 		}},
 	}
@@ -312,9 +321,14 @@ var pkiClientCmd = &command{
 the CA --ca, with the subject given by --cn, --ou, --org, --locality,
 --state and --country. Validity may start in the future (--not-before) or
 end in the past (--not-after), for not-yet-valid and expired test clients.
-The file name defaults to the CN in lower case with spaces as '-'.`,
+The file name defaults to the CN in lower case with spaces as '-'.
+NAME.p12 (AES-256) imports into Firefox, Chromium, current Windows and
+OpenSSL 3; --legacy adds NAME-legacy.p12 (3DES, SHA-1 MAC) for macOS
+Keychain, older Windows and Java 8. Both name the certificate by its CN
+(--friendly-name to choose), the name a browser's or keychain's list shows.`,
 	examples: []string{
 		"edge pki client --ca intermediate --cn \"Jane Doe\" --org \"Example Corp\" --country US",
+		"edge pki client --ca intermediate --cn \"Jane Doe\" --legacy --friendly-name \"Jane Doe (edge test)\"",
 		"edge pki client --ca intermediate --cn old --not-before 2020-01-01 --not-after 2021-01-01",
 	},
 	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
@@ -331,6 +345,8 @@ The file name defaults to the CN in lower case with spaces as '-'.`,
 		nb := fs.String("not-before", "", "start of validity (RFC 3339 or YYYY-MM-DD); may be in the future")
 		na := fs.String("not-after", "", "end of validity; may be in the past, for expired test clients")
 		pw := fs.String("password", pki.DevClientP12Password, "PKCS#12 password")
+		friendly := fs.String("friendly-name", "", "the name import tools show for the certificate (PKCS#12 friendlyName; default the CN)")
+		legacy := legacyFlag(fs)
 		return func(ctx context.Context, args []string) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -366,7 +382,7 @@ The file name defaults to the CN in lower case with spaces as '-'.`,
 				file = strings.ToLower(strings.Join(strings.Fields(*cn), "-"))
 			}
 			d := df.d()
-			is, err := d.Client(file, *ca, *pw, opt)
+			is, err := d.Client(file, *ca, pki.PKCS12Options{Password: *pw, FriendlyName: *friendly, Legacy: *legacy}, opt)
 			if err != nil {
 				return err
 			}

@@ -178,3 +178,99 @@ func TestDemo(t *testing.T) {
 		t.Errorf("the kept configuration does not pass edge check")
 	}
 }
+
+// p12Info is openssl pkcs12 -info of file (password edge), with the
+// legacy provider for the 3DES file: the algorithms and the bag
+// attributes, as a user checks what a file holds.
+func p12Info(t *testing.T, file string, legacy bool) string {
+	t.Helper()
+	args := []string{"pkcs12", "-info", "-in", file, "-passin", "pass:edge", "-nodes"}
+	if legacy {
+		args = append(args, "-legacy")
+	}
+	out, err := openssl(t, args...)
+	if err != nil {
+		t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// edge pki client writes a modern PKCS#12 file and, with --legacy, a
+// 3DES / SHA-1 one for macOS Keychain, older Windows and Java 8; both
+// carry a friendly name (the CN, or --friendly-name) on the certificate
+// and the key, and both import into NSS under that name.
+func TestPKIClientPKCS12Formats(t *testing.T) {
+	work := t.TempDir()
+	p := func(f string) string { return filepath.Join(work, "pki", f) }
+	mustEdge(t, work, "pki", "init")
+	out := mustEdge(t, work, "pki", "client", "--ca", "intermediate", "--cn", "Jane Doe", "--legacy")
+	if !strings.Contains(out, "pki/jane-doe.p12, pki/jane-doe-legacy.p12") {
+		t.Errorf("edge pki client --legacy does not report both files:\n%s", out)
+	}
+	mustEdge(t, work, "pki", "client", "--ca", "intermediate", "--cn", "Bob", "--friendly-name", "Bob's test cert (edge)")
+
+	modern := p12Info(t, p("jane-doe.p12"), false)
+	for _, want := range []string{
+		"MAC: sha256, Iteration 2048",
+		"PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC, Iteration 2048, PRF hmacWithSHA256",
+		"Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration 2048, PRF hmacWithSHA256",
+	} {
+		if !strings.Contains(modern, want) {
+			t.Errorf("jane-doe.p12 lacks %q:\n%s", want, modern)
+		}
+	}
+	legacy := p12Info(t, p("jane-doe-legacy.p12"), true)
+	for _, want := range []string{
+		"MAC: sha1, Iteration 2048",
+		"PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048",
+		"Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048",
+	} {
+		if !strings.Contains(legacy, want) {
+			t.Errorf("jane-doe-legacy.p12 lacks %q:\n%s", want, legacy)
+		}
+	}
+	// The certificate's bag and the key's bag both name it; CA
+	// certificates carry no name.
+	for name, info := range map[string]string{"jane-doe.p12": modern, "jane-doe-legacy.p12": legacy, "bob.p12": p12Info(t, p("bob.p12"), false)} {
+		want := "friendlyName: Jane Doe"
+		if name == "bob.p12" {
+			want = "friendlyName: Bob's test cert (edge)"
+		}
+		if n := strings.Count(info, want); n != 2 {
+			t.Errorf("%s: %q %d times; want on the certificate and the key:\n%s", name, want, n, info)
+		}
+	}
+	// edge pki init --legacy does the same for its client.
+	init2 := filepath.Join(work, "init2")
+	mustEdge(t, work, "pki", "init", "--dir", init2, "--legacy")
+	if info := p12Info(t, filepath.Join(init2, "client-legacy.p12"), true); !strings.Contains(info, "Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC") || strings.Count(info, "friendlyName: client") != 2 {
+		t.Errorf("edge pki init --legacy: client-legacy.p12:\n%s", info)
+	}
+	if fi, err := os.Stat(p("jane-doe-legacy.p12")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("jane-doe-legacy.p12: %v; want mode 0600", err)
+	}
+	if _, err := os.Stat(p("bob-legacy.p12")); err == nil {
+		t.Error("bob-legacy.p12 written without --legacy")
+	}
+	// Both import into an NSS database (what Firefox and Chromium on
+	// Linux read) under the friendly name.
+	for _, tool := range []string{"certutil", "pk12util"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (apt-get install libnss3-tools; .ci/run installs it)", tool)
+		}
+	}
+	for _, f := range []string{"jane-doe.p12", "jane-doe-legacy.p12"} {
+		db := t.TempDir()
+		if out, err := exec.Command("certutil", "-N", "-d", "sql:"+db, "--empty-password").CombinedOutput(); err != nil {
+			t.Fatalf("certutil -N: %v\n%s", err, out)
+		}
+		out, err := exec.Command("pk12util", "-i", p(f), "-d", "sql:"+db, "-W", "edge").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "PKCS12 IMPORT SUCCESSFUL") || strings.Contains(string(out), "no nickname") {
+			t.Errorf("pk12util -i %s: %v\n%s", f, err, out)
+		}
+		list, _ := exec.Command("certutil", "-L", "-d", "sql:"+db).CombinedOutput()
+		if !regexp.MustCompile(`(?m)^Jane Doe +u,u,u$`).Match(list) {
+			t.Errorf("%s: NSS does not list the client as \"Jane Doe\" with its key:\n%s", f, list)
+		}
+	}
+}

@@ -90,7 +90,7 @@ func (d *DevPKI) create() error {
 	if _, err := dir.Server("server", "intermediate", []string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1)}, Options{}); err != nil {
 		return err
 	}
-	if _, err := dir.Client("client", "intermediate", DevClientP12Password, Options{Subject: pkix.Name{CommonName: "edge dev client", Organization: org}}); err != nil {
+	if _, err := dir.Client("client", "intermediate", PKCS12Options{Password: DevClientP12Password}, Options{Subject: pkix.Name{CommonName: "edge dev client", Organization: org}}); err != nil {
 		return err
 	}
 	return dir.Bundle(filepath.Join(d.Dir, DevBundleFile), "root", "intermediate")

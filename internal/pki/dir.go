@@ -35,7 +35,9 @@ import (
 //	                    what a TLS peer sends (curl --cert, edge verify
 //	                    --cert, edge bench --cert)
 //	NAME.p12            client certificates only: certificate, key and
-//	                    chain as PKCS#12
+//	                    chain as PKCS#12 (AES-256-CBC, HMAC-SHA-256)
+//	NAME-legacy.p12     the same as 3DES / HMAC-SHA-1, on request, for
+//	                    macOS Keychain, older Windows and Java 8
 //
 // A CA also keeps NAME.issued (serial, notAfter and file name of every
 // certificate it issued), NAME.revoked (its revocations), NAME.crlnumber,
@@ -56,6 +58,10 @@ func CertFile(name string) string      { return name + ".pem" }
 func KeyFile(name string) string       { return name + ".key" }
 func ChainFile(name string) string     { return name + "-chain.pem" }
 func FullChainFile(name string) string { return name + "-fullchain.pem" }
+func PKCS12File(name string) string    { return name + ".p12" }
+func LegacyPKCS12File(name string) string {
+	return name + "-legacy.p12"
+}
 
 // ErrExists reports a file that Force would overwrite.
 var ErrExists = errors.New("already exists (use --force to overwrite)")
@@ -247,8 +253,14 @@ func (d *Dir) Server(name, caName string, dns []string, ips []net.IP, o Options)
 }
 
 // Client issues a client certificate NAME under caName and writes
-// NAME.p12 (certificate, key and chain) protected by password.
-func (d *Dir) Client(name, caName, password string, o Options) (*Issued, error) {
+// NAME.p12 (certificate, key and chain; PKCS12Options.Legacy off) and,
+// when p12.Legacy, NAME-legacy.p12 too. The friendly name defaults to the
+// CN, else NAME.
+func (d *Dir) Client(name, caName string, p12 PKCS12Options, o Options) (*Issued, error) {
+	// Before anything is issued or written.
+	if err := p12.check(o.Subject.CommonName); err != nil {
+		return nil, err
+	}
 	ca, err := d.LoadCA(caName)
 	if err != nil {
 		return nil, err
@@ -261,12 +273,25 @@ func (d *Dir) Client(name, caName, password string, o Options) (*Issued, error) 
 	if err := d.save(name, is, true); err != nil {
 		return nil, err
 	}
-	p12, err := is.PKCS12(password)
-	if err != nil {
+	if p12.FriendlyName == "" && is.Cert.Subject.CommonName == "" {
+		p12.FriendlyName = name
+	}
+	write := func(file string, legacy bool) error {
+		o := p12
+		o.Legacy = legacy
+		data, err := is.PKCS12(o)
+		if err != nil {
+			return err
+		}
+		return d.write(file, data, true, d.Force)
+	}
+	if err := write(PKCS12File(name), false); err != nil {
 		return nil, err
 	}
-	if err := d.write(name+".p12", p12, true, d.Force); err != nil {
-		return nil, err
+	if p12.Legacy {
+		if err := write(LegacyPKCS12File(name), true); err != nil {
+			return nil, err
+		}
 	}
 	return is, d.recordIssued(caName, name, is.Cert)
 }

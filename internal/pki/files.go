@@ -3,7 +3,6 @@ package pki
 import (
 	"bytes"
 	"crypto"
-	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -12,8 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"software.sslmate.com/src/go-pkcs12"
 
 	"edge/internal/pemfile"
 )
@@ -35,14 +32,6 @@ func KeyPEM(k crypto.Signer) ([]byte, error) {
 		return nil, err
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
-}
-
-// PKCS12 encodes the certificate, its key and chain (without the root) as
-// PKCS#12 with modern encryption (AES-256-CBC, PBKDF2-SHA256), which current
-// Firefox, Chromium, macOS and OpenSSL 3 import.
-func (is *Issued) PKCS12(password string) ([]byte, error) {
-	chain := is.ChainWithoutRoot()[1:]
-	return pkcs12.Modern2023.WithRand(rand.Reader).Encode(is.Key, is.Cert, chain, password)
 }
 
 // CertificateError is a CERTIFICATE block that x509.ParseCertificate
