@@ -43,10 +43,12 @@ type Server struct {
 	readyPath string
 	readyLast []byte
 	adminURL  string
-	serveWG   sync.WaitGroup
-	bufs      sync.Pool
-	recent    recentVerdicts
-	ready     atomic.Bool
+	// apiGatewayURL is the API Gateway listener's (SetAPIGatewayURL).
+	apiGatewayURL atomic.Pointer[string]
+	serveWG       sync.WaitGroup
+	bufs          sync.Pool
+	recent        recentVerdicts
+	ready         atomic.Bool
 
 	// Admin-made revocation changes survive reloads from the file.
 	extraCRLs   map[string][]truststore.RevocationInput
