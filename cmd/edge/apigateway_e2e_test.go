@@ -32,6 +32,7 @@ import (
 type gwPKI struct {
 	root, inter, other        *pki.CA
 	trusted, untrusted, revok tls.Certificate
+	client                    *pki.Issued // the trusted client
 	roots                     *x509.CertPool
 }
 
@@ -52,7 +53,7 @@ func newGWPKI(t *testing.T, dir string) *gwPKI {
 		return testutil.Client(t, ca, pki.Options{Subject: pkix.Name{CommonName: cn, Organization: []string{"edge tests"}}})
 	}
 	trusted, revoked := client(p.inter, "trusted client"), client(p.inter, "revoked client")
-	p.trusted, p.revok = trusted.TLSCertificate(), revoked.TLSCertificate()
+	p.client, p.trusted, p.revok = trusted, trusted.TLSCertificate(), revoked.TLSCertificate()
 	p.untrusted = client(p.other, "untrusted client").TLSCertificate()
 	crl, _ := testutil.OpenSSLCRL(t, dir, "inter", p.inter, revoked.Cert)
 	crlPEM, err := os.ReadFile(crl)
