@@ -1,15 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"text/tabwriter"
 	"time"
 
 	"edge/internal/apigateway"
@@ -17,6 +22,7 @@ import (
 	"edge/internal/logfmt"
 	"edge/internal/objects"
 	"edge/internal/pki"
+	"edge/internal/s3store"
 	"edge/internal/server"
 )
 
@@ -425,4 +431,107 @@ func checkAPIGateway(cfg *config.Config) (config.Problems, func(io.Writer)) {
 		return cfg.APIGatewayProblems(ps), nil
 	}
 	return nil, func(w io.Writer) { apigateway.WriteSummary(w, cfg.APIGateway, st) }
+}
+
+// demoAPIGatewayConfig continues the walkthrough with edge serve: the
+// file-only form of its domain, with the truststore the demo uploaded and
+// a MOCK integration in place of the demo's target.
+const demoAPIGatewayConfig = `# Written by edge demo --api-gateway. Run it with: edge serve -c edge.yaml
+api_gateway:
+  listen: 127.0.0.1:8444
+  domain_names:
+    - domain_name: api.example.test   # certificate: the dev CA's (.edge/root.pem)
+      security_policy: TLS_1_2
+      mutual_tls_authentication:
+        truststore: truststore.pem    # root + intermediate: the whole chain
+      base_path_mappings:
+        - {base_path: "", rest_api: pets, stage: prod}
+  rest_apis:
+    - name: pets
+      disable_execute_api_endpoint: true
+      stages: [{name: prod}]
+      routes:
+        - path: /{proxy+}
+          method: ANY
+          integration: {type: MOCK, mock_status: 200, mock_body: '{"hello": "from the demo"}'}
+`
+
+// demoAPIGateway is edge demo --api-gateway: apigateway.RunDemoWith on
+// the embedded S3 store, its transcript, then one row per checked request.
+func demoAPIGateway(ctx context.Context, keep string, stdout, stderr io.Writer) int {
+	dir := keep
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "edge-demo-apigw-")
+		if err != nil {
+			fmt.Fprintf(stderr, "edge demo: %v\n", err)
+			return exitFail
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	store, err := s3store.New(s3store.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "edge demo: %v\n", err)
+		return exitFail
+	}
+	var rows []apigateway.DemoRow
+	err = apigateway.RunDemoWith(ctx, stdout, dir, apigateway.DemoOptions{Objects: &demoS3{store}, Curl: true,
+		Row: func(r apigateway.DemoRow) { rows = append(rows, r) }})
+	fmt.Fprintln(stdout)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "REQUEST\tCLIENT\tEXPECTED\tGOT")
+	for _, r := range rows {
+		mark := ""
+		if !r.OK {
+			mark = "  <- unexpected"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\n", r.Step, r.Client, r.Expected, r.Got, mark)
+	}
+	tw.Flush()
+	if err != nil {
+		fmt.Fprintf(stderr, "edge demo --api-gateway: %v\n", err)
+		return exitFail
+	}
+	if keep != "" {
+		if err := pki.WriteFile(filepath.Join(dir, "edge.yaml"), []byte(demoAPIGatewayConfig), false, true); err != nil {
+			fmt.Fprintf(stderr, "edge demo: %v\n", err)
+			return exitFail
+		}
+		fmt.Fprintf(stdout, "\nCertificates, truststore and an edge.yaml kept in %s. Continue with:\n  cd %s && edge serve -c edge.yaml\n"+
+			"  curl --resolve api.example.test:8444:127.0.0.1 --cacert .edge/root.pem --key client.key --cert client.pem https://api.example.test:8444/pets\n",
+			dir, shellQuote(dir))
+	}
+	return exitOK
+}
+
+// demoS3 uploads the demo's truststore versions to the embedded S3 store
+// through its S3 protocol handler, as aws s3 cp would.
+type demoS3 struct{ *s3store.Store }
+
+func (s *demoS3) Put(ctx context.Context, bucket, key string, data []byte) (string, error) {
+	do := func(method, path string, body []byte) (*httptest.ResponseRecorder, error) {
+		req := httptest.NewRequestWithContext(ctx, method, "http://127.0.0.1"+path, bytes.NewReader(body))
+		req.ContentLength = int64(len(body))
+		req.Header.Set("Content-Length", fmt.Sprint(len(body)))
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		if rec.Code >= 300 && rec.Code != http.StatusConflict { // 409: the bucket exists
+			return nil, fmt.Errorf("S3 %s %s: %d %s", method, path, rec.Code, rec.Body)
+		}
+		return rec, nil
+	}
+	if v, _ := s.Versioning(ctx, bucket); v != "Enabled" {
+		if _, err := do("PUT", "/"+bucket, nil); err != nil {
+			return "", err
+		}
+		cfg := `<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>`
+		if _, err := do("PUT", "/"+bucket+"?versioning", []byte(cfg)); err != nil {
+			return "", err
+		}
+	}
+	rec, err := do("PUT", "/"+bucket+"/"+key, data)
+	if err != nil {
+		return "", err
+	}
+	return rec.Header().Get("X-Amz-Version-Id"), nil
 }

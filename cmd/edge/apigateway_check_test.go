@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -60,5 +62,52 @@ func TestCheckAPIGateway(t *testing.T) {
 	testutil.WriteFile(t, filepath.Join(dir, "edge.yaml"), []byte("name: x\n"))
 	if _, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml"); code != 1 || !strings.Contains(errOut, "listeners: at least one listener is required (or an api_gateway block)") {
 		t.Errorf("a configuration without listeners or api_gateway: exit %d\n%s", code, errOut)
+	}
+}
+
+// edge demo --api-gateway replays the walkthrough on the embedded S3
+// store and prints one row per checked request; --keep (relative or
+// absolute) keeps its certificates, truststore and an edge.yaml that
+// edge check accepts from anywhere.
+func TestDemoAPIGateway(t *testing.T) {
+	work := t.TempDir()
+	rows := []string{
+		`with the client certificate\s+CN=demo client\s+HTTP 200, subject at the target\s+HTTP 200\n`,
+		`without a client certificate\s+none\s+handshake failed\s+handshake failed\n`,
+		`default execute-api endpoint \(disabled\)\s+none\s+HTTP 403\s+HTTP 403\n`,
+		`truststore v2 uploaded, domain not updated\s+CN=demo client\s+HTTP 200 \(pinned to v1\)\s+HTTP 200\n`,
+		`after update-domain-name to v2\s+CN=demo client\s+HTTP 403\s+HTTP 403\n`,
+	}
+	for _, keep := range []string{"", "rel/apigw", filepath.Join(work, "abs", "apigw")} {
+		args := []string{"demo", "--api-gateway"}
+		if keep != "" {
+			args = append(args, "--keep", keep)
+		}
+		out, errOut, code := runEdge(t, work, args...)
+		if code != 0 || strings.Contains(out, "unexpected") {
+			t.Errorf("edge %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+			continue
+		}
+		for _, want := range append(rows, `\$ aws apigateway create-domain-name --domain-name api.example.test .* --mutual-tls-authentication truststoreUri=s3://demo-trust/truststore.pem,truststoreVersion=\S+`,
+			`Access denied. Reason: Could not find issuer for certificate`) {
+			if !regexp.MustCompile(want).MatchString(out) {
+				t.Errorf("edge %s: the output lacks %s:\n%s", strings.Join(args, " "), want, out)
+			}
+		}
+		if keep == "" {
+			continue
+		}
+		kept := keep
+		if !filepath.IsAbs(kept) {
+			kept = filepath.Join(work, keep)
+		}
+		for _, f := range []string{"edge.yaml", "truststore.pem", "client.pem", "client.key", "root.pem"} {
+			if _, err := os.Stat(filepath.Join(kept, f)); err != nil {
+				t.Errorf("--keep %s: %v", keep, err)
+			}
+		}
+		if out, errOut, code := runEdge(t, t.TempDir(), "check", "-c", filepath.Join(kept, "edge.yaml")); code != 0 || !strings.Contains(out, "mutual TLS: truststore truststore.pem, 2 certificates") {
+			t.Errorf("check of the kept configuration from elsewhere: exit %d\n%s%s", code, out, errOut)
+		}
 	}
 }
