@@ -299,7 +299,7 @@ func (d *demo) run(o DemoOptions) error {
 	d.curl(o, curlBase+" --key "+clientKey+" --cert "+clientFile+" "+url)
 
 	d.step("7. Without a client certificate: the handshake fails (no TLS alert)")
-	status, body, err = d.get(curlBase+" "+url, domain, url, nil)
+	status, body, err = d.get(curlBase+" --tls-max 1.2 "+url, domain, url, nil)
 	d.show(status, body, err)
 	d.row(DemoRow{"without a client certificate", "none", "handshake failed", got(status, err), err != nil})
 	if err == nil {
@@ -359,6 +359,10 @@ func (d *demo) get(cmd, host, url string, cert *pki.Issued) (int, string, error)
 	cfg := &tls.Config{ServerName: host, RootCAs: pool, InsecureSkipVerify: strings.Contains(host, ".execute-api.")}
 	if cert != nil {
 		cfg.Certificates = []tls.Certificate{cert.TLSCertificate()}
+	} else if !cfg.InsecureSkipVerify {
+		// As curl --tls-max 1.2: the refusal ends the handshake itself
+		// (over TLS 1.3 it would surface at the first read instead).
+		cfg.MaxVersion = tls.VersionTLS12
 	}
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true,
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
