@@ -212,6 +212,20 @@ func (g *apiGateway) bind(addr string) error {
 func (g *apiGateway) reload(cfg *config.Config) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.reloadLocked(cfg)
+}
+
+// reloadFiles recompiles the latest configuration's block (watch).
+func (g *apiGateway) reloadFiles() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.reloadLocked(g.cfg)
+}
+
+func (g *apiGateway) reloadLocked(cfg *config.Config) {
+	// The latest configuration, applied or not: a file it names that
+	// appears or changes later is compiled with it.
+	g.cfg = cfg
 	files := stampFiles(apiGatewayFiles(cfg))
 	st, err := compileAPIGateway(cfg, g.ep)
 	if err != nil {
@@ -226,7 +240,7 @@ func (g *apiGateway) reload(cfg *config.Config) {
 		g.logFailure(err)
 		return
 	}
-	g.cfg, g.files = cfg, files
+	g.files = files
 	g.ReopenLogs() // SIGHUP reloads: file: logs reopen their path (logrotate)
 	c := blockOf(cfg)
 	if err := g.srv.SetAccessLogFormat(c.AccessLogFormat); err != nil {
@@ -280,7 +294,7 @@ func (g *apiGateway) watch(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 		g.mu.Lock()
-		cfg, seen := g.cfg, g.files
+		seen := g.files
 		g.mu.Unlock()
 		now := stampFiles(keys(seen))
 		switch {
@@ -290,7 +304,7 @@ func (g *apiGateway) watch(ctx context.Context, every time.Duration) {
 			pending = now // changed: wait until it holds still
 		default:
 			g.log.Info("API Gateway: a file of the api_gateway block changed; recompiling")
-			g.reload(cfg)
+			g.reloadFiles()
 			pending = nil
 		}
 	}
