@@ -43,12 +43,10 @@ type Server struct {
 	readyPath string
 	readyLast []byte
 	adminURL  string
-	// apiGatewayURL is the API Gateway listener's (SetAPIGatewayURL).
-	apiGatewayURL atomic.Pointer[string]
-	serveWG       sync.WaitGroup
-	bufs          sync.Pool
-	recent        recentVerdicts
-	ready         atomic.Bool
+	serveWG   sync.WaitGroup
+	bufs      sync.Pool
+	recent    recentVerdicts
+	ready     atomic.Bool
 
 	// Admin-made revocation changes survive reloads from the file.
 	extraCRLs   map[string][]truststore.RevocationInput
@@ -56,6 +54,10 @@ type Server struct {
 
 	loader func() (*config.Config, error)
 	watch  *watchdog
+
+	// apiGatewayURL is the API Gateway listener's, for the ready file
+	// (SetAPIGatewayURL).
+	apiGatewayURL atomic.Pointer[string]
 }
 
 type sinks struct {
