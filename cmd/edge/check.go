@@ -22,7 +22,8 @@ var checkCmd = &command{
 and CRL it names, as edge serve would, without binding a port or creating a
 file. It prints a summary (trust stores with their revocation ids and entry
 counts, listeners with their certificates, attributes that differ from
-ELBv2's defaults) and exits 0, or prints one line per problem, "file:line:
+ELBv2's defaults, API Gateway domains with their truststores and base path
+mappings) and exits 0, or prints one line per problem, "file:line:
 what is wrong", and exits 1. --attributes lists every load balancer,
 listener and target group attribute with its effective value, as the
 Describe*Attributes operations return them.`,
@@ -63,6 +64,8 @@ func check(file string, allAttributes bool, stdout, stderr io.Writer) error {
 		defer snap.Close()
 	}
 	ps = append(ps, logPathProblems(cfg)...)
+	gwProblems, gwSummary := checkAPIGateway(cfg)
+	ps = append(ps, gwProblems...)
 	lint, notes := certificateProblems(cfg)
 	ps = append(ps, lint...)
 	if len(ps) > 0 {
@@ -71,6 +74,7 @@ func check(file string, allAttributes bool, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: valid\n", file)
 	snap.WriteSummary(stdout, allAttributes)
+	gwSummary(stdout)
 	notes = append(notes, portsInUse(cfg)...)
 	for _, n := range notes {
 		fmt.Fprintf(stdout, "note: %s\n", n)

@@ -58,7 +58,7 @@ listeners:
 
 var demoCmd = &command{
 	name:  "demo",
-	args:  "[--keep DIR]",
+	args:  "[--api-gateway] [--keep DIR]",
 	short: "the trust-store experiment end to end on loopback",
 	long: `Builds a PKI of three CA trees, a trust store of root A and intermediate B
 with B's CRL, and a verify-mode listener on a free loopback port, then
@@ -66,10 +66,19 @@ connects with five clients (trusted, cross-chain, untrusted, revoked,
 expired) and prints one row per client with the HTTP outcome and its
 connection-log line. Exit 1 if any row differs from what ALB would log.
 --keep DIR keeps the PKI and an edge.yaml to continue with edge serve; a DIR
-that already holds an edge.yaml is left alone unless --force is given.`,
-	examples: []string{"edge demo", "edge demo --keep demo   # then: cd demo && edge serve -c edge.yaml"},
+that already holds an edge.yaml is left alone unless --force is given.
+
+--api-gateway replays the API Gateway custom-domain walkthrough instead: a
+root CA and an intermediate, a server certificate with its chain, a
+truststore uploaded to a versioned bucket of the embedded S3 store, a REST
+API proxying to a local target, a REGIONAL domain with mutual TLS pinned to
+that version; then requests with and without the client certificate, and a
+new truststore version that takes effect only after update-domain-name.
+It prints each command and answer, then one row per request.`,
+	examples: []string{"edge demo", "edge demo --keep demo   # then: cd demo && edge serve -c edge.yaml", "edge demo --api-gateway --keep apigw"},
 	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
 		keep := fs.String("keep", "", "keep the PKI and edge.yaml in `DIR`")
+		apiGW := fs.Bool("api-gateway", false, "replay the API Gateway custom-domain mTLS walkthrough instead")
 		force := forceFlag(fs)
 		return func(ctx context.Context, args []string) error {
 			if err := noArgs(args); err != nil {
@@ -80,6 +89,9 @@ that already holds an edge.yaml is left alone unless --force is given.`,
 					fmt.Fprintf(cio.stderr, "edge demo: %s already holds an edge.yaml (an earlier demo, or your own): use another DIR, or --force to overwrite it\n", *keep)
 					return errReported
 				}
+			}
+			if *apiGW {
+				return fromCode(demoAPIGateway(ctx, *keep, cio.stdout, cio.stderr))
 			}
 			return fromCode(demo(ctx, *keep, cio.stdout, cio.stderr))
 		}

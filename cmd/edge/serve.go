@@ -155,6 +155,14 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 		l := snap.Listeners[i]
 		log.Info("listening", "listener", i, "url", listenerURL(l, a), "mode", modeOf(l))
 	}
+	// API Gateway: data plane, api_gateway block, service on the AWS endpoint.
+	gw, err := startAPIGateway(cfg, opts, srv, log, stdout, stderr)
+	if err != nil {
+		printProblems(stderr, err)
+		srv.Shutdown(context.Background())
+		return exitFail
+	}
+	defer gw.Close()
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go srv.Watch(wctx, server.DefaultWatchInterval, server.DefaultWatchDebounce)

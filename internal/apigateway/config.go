@@ -418,7 +418,7 @@ func (c *Config) Compile(ctx context.Context, baseDir string, objs objects.Sourc
 				}
 			} else {
 				if objs == nil {
-					add(p+".mutual_tls_authentication.truststore_uri", "edge has no S3 store to read %s from", m.TruststoreURI)
+					add(p+".mutual_tls_authentication.truststore_uri", "edge has no S3 store to read %s from: add an aws: block (its embedded S3 store holds the object), or name a local file with truststore: FILE", m.TruststoreURI)
 					continue
 				}
 				bucket, key, _ := parseS3URI(m.TruststoreURI)
@@ -431,7 +431,11 @@ func (c *Config) Compile(ctx context.Context, baseDir string, objs objects.Sourc
 			}
 			_, warnings, err := ParseTruststore(data, timeNow())
 			if err != nil {
-				add(p+".mutual_tls_authentication", "%v", err)
+				where := m.Truststore
+				if where == "" {
+					where = m.TruststoreURI
+				}
+				add(p+".mutual_tls_authentication", "%s: %v", where, err)
 				continue
 			}
 			d.MutualTLS.TruststoreWarnings = warnings
@@ -459,9 +463,10 @@ const (
 )
 
 // OpenLogs opens the block's access and execution log destinations
-// (defaults DefaultAccessLog and DefaultExecutionLog) for ServerOptions.
-// The caller closes both sinks.
-func (c *Config) OpenLogs(stdout, stderr io.Writer) (access, execution logfmt.Sink, err error) {
+// (defaults DefaultAccessLog and DefaultExecutionLog) for ServerOptions; a
+// relative file: path is relative to baseDir (the configuration file's
+// directory). The caller closes both sinks.
+func (c *Config) OpenLogs(baseDir string, stdout, stderr io.Writer) (access, execution logfmt.Sink, err error) {
 	open := func(s, def string) (logfmt.Sink, error) {
 		if s == "" {
 			s = def
@@ -469,6 +474,9 @@ func (c *Config) OpenLogs(stdout, stderr io.Writer) (access, execution logfmt.Si
 		d, err := logfmt.ParseDestination(s)
 		if err != nil {
 			return nil, err
+		}
+		if d.Kind == "file" && !filepath.IsAbs(d.Path) {
+			d.Path = filepath.Join(baseDir, d.Path)
 		}
 		return logfmt.Open(d, stdout, stderr)
 	}

@@ -154,7 +154,7 @@ func TestConfigOpenLogs(t *testing.T) {
 	dir := t.TempDir()
 	c := &apigateway.Config{AccessLog: "file:" + filepath.Join(dir, "access.log")}
 	var stderr strings.Builder
-	access, exec, err := c.OpenLogs(nil, &stderr)
+	access, exec, err := c.OpenLogs("", nil, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestConfigOpenLogs(t *testing.T) {
 	if stderr.String() != "reason\n" {
 		t.Errorf("execution log (default stderr) got %q", stderr.String())
 	}
-	if _, _, err := (&apigateway.Config{ExecutionLog: "syslog"}).OpenLogs(nil, nil); err == nil || !strings.Contains(err.Error(), "api_gateway.execution_log") {
+	if _, _, err := (&apigateway.Config{ExecutionLog: "syslog"}).OpenLogs("", nil, nil); err == nil || !strings.Contains(err.Error(), "api_gateway.execution_log") {
 		t.Errorf("bad destination: %v", err)
 	}
 }

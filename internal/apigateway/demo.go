@@ -33,6 +33,22 @@ type DemoOptions struct {
 	// Curl runs the curl commands too when curl is installed. Default true
 	// through RunDemo.
 	Curl bool
+	// Row, when set, receives one DemoRow per request the walkthrough
+	// checks, for a summary table.
+	Row func(DemoRow)
+}
+
+// DemoRow is one checked request of the walkthrough.
+type DemoRow struct {
+	// Step says what the request shows ("with the client certificate").
+	Step string
+	// Client is the certificate's subject, or "none".
+	Client string
+	// Expected is what API Gateway answers; Got what edge answered
+	// ("HTTP 200", "handshake failed").
+	Expected, Got string
+	// OK reports whether Got is what was expected.
+	OK bool
 }
 
 // DemoObjects is an objects.Source the demo can upload to.
@@ -57,7 +73,10 @@ func RunDemo(ctx context.Context, w io.Writer, dir string) error {
 
 // RunDemoWith is RunDemo with options.
 func RunDemoWith(ctx context.Context, w io.Writer, dir string, o DemoOptions) error {
-	d := &demo{w: w, dir: dir, ctx: ctx}
+	d := &demo{w: w, dir: dir, ctx: ctx, row: o.Row}
+	if d.row == nil {
+		d.row = func(DemoRow) {}
+	}
 	if o.Objects == nil {
 		o.Objects = newMemObjects()
 	}
@@ -72,6 +91,7 @@ func RunDemoWith(ctx context.Context, w io.Writer, dir string, o DemoOptions) er
 }
 
 type demo struct {
+	row     func(DemoRow)
 	w       io.Writer
 	dir     string
 	ctx     context.Context
@@ -272,14 +292,16 @@ func (d *demo) run(o DemoOptions) error {
 	d.step("6. With the client certificate: 200, and the target sees the certificate")
 	status, body, err := d.get(curlBase+" --key "+clientKey+" --cert "+clientFile+" "+url, domain, url, client)
 	d.show(status, body, err)
+	d.row(DemoRow{"with the client certificate", "CN=demo client", "HTTP 200, subject at the target", got(status, err), status == 200 && strings.Contains(body, "CN=demo client,O=edge demo")})
 	if status != 200 || !strings.Contains(body, "CN=demo client,O=edge demo") {
 		return fmt.Errorf("the trusted client got %d %s %v", status, body, err)
 	}
 	d.curl(o, curlBase+" --key "+clientKey+" --cert "+clientFile+" "+url)
 
 	d.step("7. Without a client certificate: the handshake fails (no TLS alert)")
-	status, body, err = d.get(curlBase+" "+url, domain, url, nil)
+	status, body, err = d.get(curlBase+" --tls-max 1.2 "+url, domain, url, nil)
 	d.show(status, body, err)
+	d.row(DemoRow{"without a client certificate", "none", "handshake failed", got(status, err), err != nil})
 	if err == nil {
 		return fmt.Errorf("a request without a certificate got %d", status)
 	}
@@ -290,6 +312,7 @@ func (d *demo) run(o DemoOptions) error {
 	eurl := "https://" + host + ":" + port + "/prod/pets"
 	status, body, err = d.get(fmt.Sprintf("curl -k --resolve %s:%s:127.0.0.1 %s", host, port, eurl), host, eurl, nil)
 	d.show(status, body, err)
+	d.row(DemoRow{"default execute-api endpoint (disabled)", "none", "HTTP 403", got(status, err), status == 403})
 	if status != 403 {
 		return fmt.Errorf("the disabled execute-api endpoint answered %d", status)
 	}
@@ -303,6 +326,7 @@ func (d *demo) run(o DemoOptions) error {
 	fmt.Fprintf(d.w, "$ aws s3 cp truststore-v2.pem s3://demo-trust/truststore.pem   # VersionId %s\n", v2)
 	status, body, err = d.get(curlBase+" --key "+clientKey+" --cert "+clientFile+" "+url, domain, url, client)
 	d.show(status, body, err)
+	d.row(DemoRow{"truststore v2 uploaded, domain not updated", "CN=demo client", "HTTP 200 (pinned to v1)", got(status, err), status == 200})
 	if status != 200 {
 		return fmt.Errorf("after uploading v2 the client got %d: the domain must stay pinned to v1", status)
 	}
@@ -312,10 +336,19 @@ func (d *demo) run(o DemoOptions) error {
 	}
 	status, body, err = d.get(curlBase+" --key "+clientKey+" --cert "+clientFile+" "+url, domain, url, client)
 	d.show(status, body, err)
+	d.row(DemoRow{"after update-domain-name to v2", "CN=demo client", "HTTP 403", got(status, err), status == 403})
 	if status != 403 {
 		return fmt.Errorf("after update-domain-name to v2 the client got %d, want 403", status)
 	}
 	return nil
+}
+
+// got words a request's outcome for a DemoRow.
+func got(status int, err error) string {
+	if err != nil {
+		return "handshake failed"
+	}
+	return fmt.Sprintf("HTTP %d", status)
 }
 
 // get sends one request over a new connection, as curl does.
@@ -326,6 +359,10 @@ func (d *demo) get(cmd, host, url string, cert *pki.Issued) (int, string, error)
 	cfg := &tls.Config{ServerName: host, RootCAs: pool, InsecureSkipVerify: strings.Contains(host, ".execute-api.")}
 	if cert != nil {
 		cfg.Certificates = []tls.Certificate{cert.TLSCertificate()}
+	} else if !cfg.InsecureSkipVerify {
+		// As curl --tls-max 1.2: the refusal ends the handshake itself
+		// (over TLS 1.3 it would surface at the first read instead).
+		cfg.MaxVersion = tls.VersionTLS12
 	}
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true,
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {

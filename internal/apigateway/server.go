@@ -58,7 +58,7 @@ type ServerOptions struct {
 type Server struct {
 	o        ServerOptions
 	devCA    *pki.CA
-	format   *AccessLogFormat
+	format   atomic.Pointer[AccessLogFormat]
 	snap     atomic.Pointer[snapshot]
 	api      atomic.Pointer[State]
 	applyMu  sync.Mutex
@@ -100,7 +100,8 @@ func NewServer(o ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api_gateway access log format: %w", err)
 	}
-	s := &Server{o: o, format: f, devCA: o.DevCA, devCerts: map[string]*tls.Certificate{}}
+	s := &Server{o: o, devCA: o.DevCA, devCerts: map[string]*tls.Certificate{}}
+	s.format.Store(f)
 	if s.devCA == nil {
 		root, err := pki.NewRoot(pki.Options{})
 		if err != nil {
@@ -158,6 +159,21 @@ func (s *Server) rebuild(st *State) error {
 	return nil
 }
 
+// SetAccessLogFormat replaces the template of stages without their own
+// accessLogSettings.format ("" means DefaultAccessLogFormat), for a
+// reloaded api_gateway.access_log_format. On error nothing changes.
+func (s *Server) SetAccessLogFormat(format string) error {
+	if format == "" {
+		format = DefaultAccessLogFormat
+	}
+	f, err := ParseAccessLogFormat(format)
+	if err != nil {
+		return err
+	}
+	s.format.Store(f)
+	return nil
+}
+
 // Listen binds addr ("127.0.0.1:0" allowed) and serves in the background.
 func (s *Server) Listen(addr string) error {
 	inner, err := net.Listen("tcp", addr)
@@ -204,6 +220,24 @@ func (s *Server) Addr() net.Addr {
 		return nil
 	}
 	return s.ln.Addr()
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests
+// to finish until ctx ends; then it closes the rest, as Close does.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	hs, done := s.hs, s.done
+	s.mu.Unlock()
+	if hs == nil {
+		return nil
+	}
+	err := hs.Shutdown(ctx)
+	if err != nil {
+		hs.Close()
+	}
+	<-done
+	s.client.CloseIdleConnections()
+	return err
 }
 
 // Close stops the listener and closes every connection.
@@ -408,7 +442,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Amzn-Requestid", rc.requestID)
 	h.Set("X-Amz-Apigw-Id", rc.extendedRequestID)
-	format := s.format
+	format := s.format.Load()
 	defer func() {
 		rc.status, rc.responseLength = rec.status, rec.n
 		rc.responseLatency = time.Since(rc.start)

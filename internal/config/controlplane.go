@@ -8,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"edge/internal/apigateway"
 	"edge/internal/attributes"
 )
 
@@ -174,9 +175,20 @@ func (c *Config) validateControlPlane(add func(string, string, ...any)) {
 	}
 	if c.APIGateway != nil {
 		for _, p := range c.APIGateway.Validate() {
-			add("api_gateway."+p.Path, "%s", p.Msg)
+			add(p.Path, "%s", p.Msg)
 		}
 	}
+}
+
+// APIGatewayProblems places problems of the api_gateway block (from
+// apigateway.Config.Validate or Compile, whose key paths start with
+// "api_gateway") at their lines in the configuration file.
+func (c *Config) APIGatewayProblems(ps []apigateway.Problem) Problems {
+	out := make(Problems, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, c.Problem(p.Path, "%s", p.Msg))
+	}
+	return out
 }
 
 func isHex(s string, n int) bool {

@@ -124,8 +124,8 @@ func (c *Config) Validate() Problems {
 		}
 	}
 
-	if len(c.Listeners) == 0 {
-		ps = append(ps, Problem{File: c.File, Msg: "listeners: at least one listener is required"})
+	if len(c.Listeners) == 0 && c.APIGateway == nil {
+		ps = append(ps, Problem{File: c.File, Msg: "listeners: at least one listener is required (or an api_gateway block)"})
 	}
 	bound := map[string]string{}
 	for i := range c.Listeners {

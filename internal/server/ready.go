@@ -27,6 +27,10 @@ type ReadyDocument struct {
 	// AWSEndpointURL is reserved for edge's AWS API endpoint; null until
 	// edge has one.
 	AWSEndpointURL *string `json:"aws_endpoint_url"`
+	// APIGatewayURL is the API Gateway data plane's listener
+	// (https://127.0.0.1:8444/, every custom domain by SNI), null without
+	// an api_gateway.listen.
+	APIGatewayURL *string `json:"api_gateway_url"`
 }
 
 // ReadyListener is one bound listener.
@@ -56,6 +60,17 @@ func (s *Server) SetAdminURL(url string) {
 	s.reloadMu.Unlock()
 }
 
+// SetAPIGatewayURL records the API Gateway listener's URL for the ready
+// document ("" for none). It may be called from an OnReload hook; the
+// reload then rewrites the ready file with it.
+func (s *Server) SetAPIGatewayURL(url string) {
+	if url == "" {
+		s.apiGatewayURL.Store(nil)
+		return
+	}
+	s.apiGatewayURL.Store(&url)
+}
+
 // ReadyDocument describes the listeners being served now.
 func (s *Server) ReadyDocument() ReadyDocument {
 	s.reloadMu.Lock()
@@ -64,7 +79,7 @@ func (s *Server) ReadyDocument() ReadyDocument {
 }
 
 func (s *Server) readyDocument(snap *Snapshot) ReadyDocument {
-	d := ReadyDocument{PID: os.Getpid(), AdminURL: s.adminURL, Listeners: []ReadyListener{}}
+	d := ReadyDocument{PID: os.Getpid(), AdminURL: s.adminURL, Listeners: []ReadyListener{}, APIGatewayURL: s.apiGatewayURL.Load()}
 	for i, l := range snap.Listeners {
 		port := snap.sockets[i].port
 		mode := l.Mode()

@@ -55,6 +55,10 @@ type Server struct {
 
 	loader func() (*config.Config, error)
 	watch  *watchdog
+
+	// apiGatewayURL is the API Gateway listener's, for the ready file
+	// (SetAPIGatewayURL).
+	apiGatewayURL atomic.Pointer[string]
 }
 
 type sinks struct {

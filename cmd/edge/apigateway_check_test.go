@@ -1,0 +1,113 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"edge/internal/testutil"
+)
+
+// edge check compiles the api_gateway block as edge serve does: a valid
+// one is summarized (domain, truststore with its certificate count,
+// mappings, APIs); problems are reported at their own lines, including
+// those only reading the files finds.
+func TestCheckAPIGateway(t *testing.T) {
+	dir := t.TempDir()
+	newGWPKI(t, dir)
+	writeGWConfig(t, dir, "http://127.0.0.1:9")
+	out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml")
+	if code != 0 {
+		t.Fatalf("edge check: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"api_gateway: HTTPS 127.0.0.1:0, one listener for every custom domain (chosen by SNI)",
+		"  access log: file:access.log; execution log: file:exec.log",
+		"  domain api.test: REGIONAL, TLS_1_2, certificate server.pem",
+		"    mutual TLS: truststore truststore.pem, 2 certificates", // the CRL in it is ignored
+		"    base path (none) -> REST API pets (id ",
+		"  REST API pets (id ",
+		"    ANY /{proxy+} -> HTTP_PROXY http://127.0.0.1:9/{proxy}",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+
+	for _, tc := range []struct {
+		name    string
+		replace []string
+		want    string
+	}{
+		{"exclusive truststores", []string{"truststore: truststore.pem", "truststore: truststore.pem\n        truststore_uri: s3://b/k"},
+			"edge.yaml:9: api_gateway.domain_names[0].mutual_tls_authentication: truststore and truststore_uri are exclusive"},
+		{"unknown API", []string{"rest_api: pets", "rest_api: petz"},
+			`edge.yaml:12: api_gateway.domain_names[0].base_path_mappings[0].rest_api: "petz" is not a rest_apis name`},
+		{"missing truststore file", []string{"truststore: truststore.pem", "truststore: nosuch.pem"},
+			"edge.yaml:10: api_gateway.domain_names[0].mutual_tls_authentication.truststore: open nosuch.pem: no such file or directory"},
+		{"truststore_uri without S3", []string{"truststore: truststore.pem", "truststore_uri: s3://b/k"},
+			"edge.yaml:10: api_gateway.domain_names[0].mutual_tls_authentication.truststore_uri: edge has no S3 store to read s3://b/k from"},
+		{"not a truststore", []string{"truststore: truststore.pem", "truststore: server.key"},
+			"edge.yaml:9: api_gateway.domain_names[0].mutual_tls_authentication: server.key: "},
+		{"listen", []string{"  listen: 127.0.0.1:0\n", ""}, "edge.yaml:1: api_gateway.listen: is required"},
+	} {
+		writeGWConfig(t, dir, "http://127.0.0.1:9", tc.replace...)
+		out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml")
+		if code != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: exit %d; want 1 and %q\n%s%s", tc.name, code, tc.want, out, errOut)
+		}
+	}
+	testutil.WriteFile(t, filepath.Join(dir, "edge.yaml"), []byte("name: x\n"))
+	if _, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml"); code != 1 || !strings.Contains(errOut, "listeners: at least one listener is required (or an api_gateway block)") {
+		t.Errorf("a configuration without listeners or api_gateway: exit %d\n%s", code, errOut)
+	}
+}
+
+// edge demo --api-gateway replays the walkthrough on the embedded S3
+// store and prints one row per checked request; --keep (relative or
+// absolute) keeps its certificates, truststore and an edge.yaml that
+// edge check accepts from anywhere.
+func TestDemoAPIGateway(t *testing.T) {
+	work := t.TempDir()
+	rows := []string{
+		`with the client certificate\s+CN=demo client\s+HTTP 200, subject at the target\s+HTTP 200\n`,
+		`without a client certificate\s+none\s+handshake failed\s+handshake failed\n`,
+		`default execute-api endpoint \(disabled\)\s+none\s+HTTP 403\s+HTTP 403\n`,
+		`truststore v2 uploaded, domain not updated\s+CN=demo client\s+HTTP 200 \(pinned to v1\)\s+HTTP 200\n`,
+		`after update-domain-name to v2\s+CN=demo client\s+HTTP 403\s+HTTP 403\n`,
+	}
+	for _, keep := range []string{"", "rel/apigw", filepath.Join(work, "abs", "apigw")} {
+		args := []string{"demo", "--api-gateway"}
+		if keep != "" {
+			args = append(args, "--keep", keep)
+		}
+		out, errOut, code := runEdge(t, work, args...)
+		if code != 0 || strings.Contains(out, "unexpected") {
+			t.Errorf("edge %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+			continue
+		}
+		for _, want := range append(rows, `\$ aws apigateway create-domain-name --domain-name api.example.test .* --mutual-tls-authentication truststoreUri=s3://demo-trust/truststore.pem,truststoreVersion=\S+`,
+			`Access denied. Reason: Could not find issuer for certificate`) {
+			if !regexp.MustCompile(want).MatchString(out) {
+				t.Errorf("edge %s: the output lacks %s:\n%s", strings.Join(args, " "), want, out)
+			}
+		}
+		if keep == "" {
+			continue
+		}
+		kept := keep
+		if !filepath.IsAbs(kept) {
+			kept = filepath.Join(work, keep)
+		}
+		for _, f := range []string{"edge.yaml", "truststore.pem", "client.pem", "client.key", "root.pem"} {
+			if _, err := os.Stat(filepath.Join(kept, f)); err != nil {
+				t.Errorf("--keep %s: %v", keep, err)
+			}
+		}
+		if out, errOut, code := runEdge(t, t.TempDir(), "check", "-c", filepath.Join(kept, "edge.yaml")); code != 0 || !strings.Contains(out, "mutual TLS: truststore truststore.pem, 2 certificates") {
+			t.Errorf("check of the kept configuration from elsewhere: exit %d\n%s%s", code, out, errOut)
+		}
+	}
+}
