@@ -124,8 +124,10 @@ func (c *Config) Validate() Problems {
 		}
 	}
 
-	if len(c.Listeners) == 0 {
-		ps = append(ps, Problem{File: c.File, Msg: "listeners: at least one listener is required"})
+	if len(c.Listeners) == 0 && c.AWS == nil {
+		// With an aws: block the listeners may all come from the AWS
+		// endpoint (create-listener).
+		ps = append(ps, Problem{File: c.File, Msg: "listeners: at least one listener is required (or an aws: block, whose endpoint creates them)"})
 	}
 	bound := map[string]string{}
 	for i := range c.Listeners {
