@@ -58,10 +58,16 @@ var defaultLimits = limits{MaxConns, ReadHeaderTimeout, ReadTimeout, WriteTimeou
 // request, and a changed admin.listen (which needs a restart) is logged
 // as not applied, the listener keeping its address and token.
 func Start(srv *server.Server, log *slog.Logger) (*Listener, error) {
-	return start(srv, log, defaultLimits)
+	return start(srv, log, defaultLimits, nil)
 }
 
-func start(srv *server.Server, log *slog.Logger, lim limits) (*Listener, error) {
+// StartWith is Start with the revocation endpoints acting through model
+// (see Model); a nil model is Start.
+func StartWith(srv *server.Server, log *slog.Logger, model Model) (*Listener, error) {
+	return start(srv, log, defaultLimits, model)
+}
+
+func start(srv *server.Server, log *slog.Logger, lim limits, model Model) (*Listener, error) {
 	a := &Listener{log: log}
 	tok := ""
 	if c := srv.Snapshot().Config.Admin; c != nil {
@@ -78,7 +84,7 @@ func start(srv *server.Server, log *slog.Logger, lim limits) (*Listener, error) 
 	}
 	a.ln = &limitListener{Listener: inner, max: lim.maxConns, conns: map[net.Conn]*connInfo{}, log: log}
 	a.srv = &http.Server{
-		Handler:           handler(srv, func() string { return *a.token.Load() }),
+		Handler:           handler(srv, func() string { return *a.token.Load() }, model),
 		ReadHeaderTimeout: lim.readHeader,
 		ReadTimeout:       lim.read,
 		WriteTimeout:      lim.write,

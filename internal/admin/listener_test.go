@@ -34,7 +34,7 @@ listeners:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := start(srv, log, lim)
+	a, err := start(srv, log, lim, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
