@@ -91,11 +91,11 @@ type ControlPlane struct {
 	// Loader's derivation and refreshes. Reload hooks never take it.
 	mu       sync.Mutex
 	srv      *server.Server
-	applied  atomic.Pointer[elbv2.State]   // the API state being served
-	file     atomic.Pointer[layer]         // the file layer being served
+	applied  atomic.Pointer[elbv2.State] // the API state being served
+	file     atomic.Pointer[layer]       // the file layer being served
 	fileSeq  atomic.Int64
-	excluded map[string]bool               // API listeners that did not bind at start
-	noted    map[string]bool               // certificate notes already logged
+	excluded map[string]bool // API listeners that did not bind at start
+	noted    map[string]bool // certificate notes already logged
 	tags     tagSet
 
 	httpSrv *http.Server
