@@ -135,13 +135,7 @@ func Open(o Options) (*ControlPlane, error) {
 	case o.Ephemeral:
 		cp.store, err = elbv2.OpenEphemeral()
 	default:
-		cp.stateDir = o.StateDir
-		if cp.stateDir == "" && aws.StateDir != "" {
-			cp.stateDir = f.Path(aws.StateDir)
-		}
-		if cp.stateDir == "" {
-			cp.stateDir = f.Path(DefaultStateDir)
-		}
+		cp.stateDir = StateDirFor(f, o.StateDir)
 		cp.store, err = elbv2.OpenStore(cp.stateDir)
 	}
 	if err != nil {
