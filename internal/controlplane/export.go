@@ -17,17 +17,22 @@ import (
 	"edge/internal/elbv2"
 )
 
-// StateDirFor is the state directory for the file layer f: override when
-// set, else aws.state_dir (relative to f's directory), else
-// DefaultStateDir beside f.
+// StateDirFor is the state directory for the file layer f, as an
+// absolute path: override when set (relative to the working directory),
+// else aws.state_dir (relative to f's directory), else DefaultStateDir
+// beside f.
 func StateDirFor(f *config.Config, override string) string {
+	dir := f.Path(DefaultStateDir)
 	switch {
 	case override != "":
-		return override
+		dir = override
 	case f.AWS != nil && f.AWS.StateDir != "":
-		return f.Path(f.AWS.StateDir)
+		dir = f.Path(f.AWS.StateDir)
 	}
-	return f.Path(DefaultStateDir)
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }
 
 // ExportFile is the configuration file Export writes.
@@ -53,6 +58,9 @@ type Exported struct {
 // left out (Notes says so). outDir is created; an existing edge.yaml in
 // it is an error, so nothing is overwritten.
 func Export(stateDir string, file *config.Config, outDir string) (*Exported, error) {
+	if abs, err := filepath.Abs(stateDir); err == nil {
+		stateDir = abs
+	}
 	if _, err := os.Stat(stateDir); err != nil {
 		return nil, fmt.Errorf("state directory %s: %w", stateDir, err)
 	}
