@@ -20,14 +20,14 @@ import (
 
 // benchEdge is a small configuration built through the API: a trust
 // store, a load balancer, a target group and one verify listener with a
-// fixed response.
+// fixed response, policy ELBSecurityPolicy-TLS13-1-2-2021-06.
 func benchEdge(b *testing.B, yaml string) (*edge, *pkiSet, albARNs) {
 	b.Helper()
 	p := newPKI(b)
 	ec := newEcho(b)
 	e := startEdge(b, b.TempDir(), b.TempDir(), yaml)
 	a := e.alb(p, ec)
-	if _, err := e.elb.ModifyListener(ctx, &elb.ModifyListenerInput{ListenerArn: &a.listener, DefaultActions: []types.Action{{Type: types.ActionTypeEnumFixedResponse,
+	if _, err := e.elb.ModifyListener(ctx, &elb.ModifyListenerInput{ListenerArn: &a.listener, SslPolicy: aws.String("ELBSecurityPolicy-TLS13-1-2-2021-06"), DefaultActions: []types.Action{{Type: types.ActionTypeEnumFixedResponse,
 		FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("200"), MessageBody: aws.String("ok")}}}}); err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -219,5 +220,37 @@ func TestQuotas(t *testing.T) {
 	q := controlplane.Quotas(config.Quotas{})
 	if q.RevocationEntriesPerTrustStore != 500000 || q.TrustStores != 20 {
 		t.Errorf("default quotas %+v", q)
+	}
+}
+
+// aws.credentials turn signature checking on, for ELBv2 and S3 alike; an
+// address beyond loopback needs them.
+func TestCredentialsTurnSignatureChecksOn(t *testing.T) {
+	e := startEdge(t, t.TempDir(), "", `aws: {listen: "127.0.0.1:0", credentials: {AKIDEDGE: right-secret}}
+logs: {connection: stdout, access: "off"}
+`)
+	good := credentials.NewStaticCredentialsProvider("AKIDEDGE", "right-secret", "")
+	bad := credentials.NewStaticCredentialsProvider("AKIDEDGE", "wrong-secret", "")
+	for _, c := range []struct {
+		creds aws.CredentialsProvider
+		ok    bool
+	}{{good, true}, {bad, false}} {
+		ec := elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.url), Credentials: c.creds, Retryer: aws.NopRetryer{}})
+		_, err := ec.DescribeTrustStores(ctx, &elb.DescribeTrustStoresInput{})
+		if c.ok != (err == nil) || !c.ok && !strings.Contains(err.Error(), "SignatureDoesNotMatch") {
+			t.Errorf("ELBv2 with secret ok=%v: %v", c.ok, err)
+		}
+		sc := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.url), Credentials: c.creds, UsePathStyle: true, Retryer: aws.NopRetryer{}})
+		_, err = sc.ListBuckets(ctx, &s3.ListBucketsInput{})
+		if c.ok != (err == nil) || !c.ok && !strings.Contains(err.Error(), "SignatureDoesNotMatch") {
+			t.Errorf("S3 with secret ok=%v: %v", c.ok, err)
+		}
+	}
+	cfg, err := config.Parse([]byte(baseYAML), filepath.Join(t.TempDir(), "edge.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := controlplane.Open(controlplane.Options{File: cfg, Listen: "0.0.0.0:0", Ephemeral: true}); err == nil || !strings.Contains(err.Error(), "aws.credentials") {
+		t.Errorf("--aws 0.0.0.0:0 without credentials: %v", err)
 	}
 }
