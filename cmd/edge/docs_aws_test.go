@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // shell is one sh session: the README's commands run in it in order, so
