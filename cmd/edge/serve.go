@@ -253,6 +253,8 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 	}
 	awsURL := ""
 	if cp != nil {
+		// Services mounted on the endpoint (cp.SetAPIGateway) go here,
+		// before Serve binds it.
 		if awsURL, err = cp.Serve(); err != nil {
 			fmt.Fprintf(stderr, "edge: %v\n", err)
 			adm.Shutdown(context.Background())
