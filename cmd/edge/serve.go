@@ -64,6 +64,9 @@ Environment (see README, Troubleshooting):
 			if *file == "" && aws.listen == "" {
 				return usagef("-c FILE is required (or --aws HOST:PORT, to serve only what the AWS endpoint creates)")
 			}
+			if *file == "" && (*port >= 0 || *address != "") {
+				return usagef("--port and --address override the listener of -c FILE; without a file, listeners come from the AWS endpoint (create-listener --port)")
+			}
 			if err := noArgs(args); err != nil {
 				return err
 			}
