@@ -60,11 +60,10 @@ type apiGateway struct {
 // main server's reloads. It returns nil, nil when there is nothing to
 // start. Errors are config.Problems at the block's lines when they are
 // the configuration's.
-func startAPIGateway(cfg *config.Config, opts server.Options, main *server.Server, log *slog.Logger, stdout, stderr io.Writer) (*apiGateway, error) {
-	ep, err := startAWSEndpoint(cfg, log)
-	if err != nil {
-		return nil, err
-	}
+//
+// ep is the AWS endpoint (nil without one): its API Gateway service is
+// mounted there.
+func startAPIGateway(cfg *config.Config, opts server.Options, main *server.Server, ep awsEndpoint, log *slog.Logger, stdout, stderr io.Writer) (*apiGateway, error) {
 	if cfg.APIGateway == nil && ep == nil {
 		return nil, nil
 	}

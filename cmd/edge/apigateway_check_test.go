@@ -60,7 +60,7 @@ func TestCheckAPIGateway(t *testing.T) {
 		}
 	}
 	testutil.WriteFile(t, filepath.Join(dir, "edge.yaml"), []byte("name: x\n"))
-	if _, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml"); code != 1 || !strings.Contains(errOut, "listeners: at least one listener is required (or an api_gateway block)") {
+	if _, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml"); code != 1 || !strings.Contains(errOut, "listeners: at least one listener is required (or an api_gateway block, or an aws: block") {
 		t.Errorf("a configuration without listeners or api_gateway: exit %d\n%s", code, errOut)
 	}
 }

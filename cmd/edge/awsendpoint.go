@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync/atomic"
-	"time"
 
-	"edge/internal/awsapi"
 	"edge/internal/config"
+	"edge/internal/controlplane"
 	"edge/internal/objects"
 	"edge/internal/s3store"
 )
@@ -35,36 +31,22 @@ type awsEndpoint interface {
 	Shutdown(ctx context.Context) error
 }
 
-// startAWSEndpoint starts the AWS endpoint of cfg.aws.listen for API
-// Gateway, or returns nil when there is none.
-//
-// TODO(cp): this is provisional: an endpoint that serves the embedded S3
-// store and API Gateway only, so that the API Gateway walkthrough works
-// before the control plane's endpoint (internal/controlplane: S3, ELBv2,
-// STS, the state directory) is wired into edge serve. When it is, return
-// an adapter of that endpoint here (its S3 store, state directory and the
-// hook that sets awsapi.Services.APIGateway) and delete
-// provisionalEndpoint; nothing else in the API Gateway wiring changes.
-func startAWSEndpoint(cfg *config.Config, log *slog.Logger) (awsEndpoint, error) {
-	if cfg.AWS == nil || cfg.AWS.Listen == "" {
-		return nil, nil
+// cpEndpoint is the control plane's AWS endpoint as API Gateway sees it.
+// The control plane owns the endpoint: runServer shuts it down.
+type cpEndpoint struct{ cp *controlplane.ControlPlane }
+
+func (e cpEndpoint) Objects() objects.Source { return e.cp.Objects() }
+
+func (e cpEndpoint) StateDir() string {
+	if e.cp.Ephemeral() {
+		return ""
 	}
-	dir := awsStateDir(cfg)
-	store, err := s3store.New(s3store.Options{Dir: filepath.Join(dir, "s3"), Credentials: cfg.AWS.Credentials})
-	if err != nil {
-		return nil, config.Problems{cfg.Problem("aws.state_dir", "the embedded S3 store in %s: %v", filepath.Join(dir, "s3"), err)}
-	}
-	ln, err := net.Listen("tcp", cfg.AWS.Listen)
-	if err != nil {
-		return nil, config.Problems{cfg.Problem("aws.listen", "cannot listen on %s: %v", cfg.AWS.Listen, unwrapSyscall(err))}
-	}
-	e := &provisionalEndpoint{objs: store, dir: dir}
-	ep := awsapi.New(awsapi.Services{S3: store.Handler(), APIGateway: http.HandlerFunc(e.serveAPIGateway)}, awsapi.Options{Credentials: cfg.AWS.Credentials})
-	e.hs = &http.Server{Handler: ep, ReadHeaderTimeout: 30 * time.Second}
-	go e.hs.Serve(ln)
-	log.Info("AWS endpoint (S3 and API Gateway)", "url", "http://"+ln.Addr().String(), "state_dir", dir)
-	return e, nil
+	return e.cp.StateDir()
 }
+
+func (e cpEndpoint) SetAPIGateway(h http.Handler) { e.cp.SetAPIGateway(h) }
+
+func (e cpEndpoint) Shutdown(context.Context) error { return nil }
 
 // awsStateDir is aws.state_dir (relative to the configuration), or
 // .edge/state beside the configuration.
@@ -92,33 +74,4 @@ func checkObjects(cfg *config.Config) (objects.Source, error) {
 		return nil, fmt.Errorf("the embedded S3 store in %s: %w", dir, err)
 	}
 	return s, nil
-}
-
-type provisionalEndpoint struct {
-	objs  objects.Source
-	dir   string
-	hs    *http.Server
-	apigw atomic.Pointer[http.Handler]
-}
-
-func (e *provisionalEndpoint) Objects() objects.Source      { return e.objs }
-func (e *provisionalEndpoint) StateDir() string             { return e.dir }
-func (e *provisionalEndpoint) SetAPIGateway(h http.Handler) { e.apigw.Store(&h) }
-
-func (e *provisionalEndpoint) Shutdown(ctx context.Context) error {
-	err := e.hs.Shutdown(ctx)
-	if err != nil {
-		e.hs.Close()
-	}
-	return err
-}
-
-func (e *provisionalEndpoint) serveAPIGateway(w http.ResponseWriter, r *http.Request) {
-	h := e.apigw.Load()
-	if h == nil {
-		w.Header().Set("X-Amzn-Errortype", "ServiceUnavailableException")
-		http.Error(w, `{"message":"API Gateway is starting"}`, http.StatusServiceUnavailable)
-		return
-	}
-	(*h).ServeHTTP(w, r)
 }

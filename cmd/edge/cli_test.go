@@ -88,6 +88,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"pki"}, {"pki", "frob"}, {"pki", "init", "--key-type", "dsa"}, {"pki", "init", "--key", "p256"},
 		{"pki", "crl", "--ca", "root", "--crl-days", "-1"}, {"pki", "revoke", "--ca", "root", "--serial", "01", "--crl-days", "0"},
 		{"pki", "client", "--ca", "root"}, {"help", "frob"},
+		{"serve", "--aws", "127.0.0.1:0", "--port", "0"}, {"export"}, {"export", "--out", "x", "extra"},
 	} {
 		dir := t.TempDir()
 		out, errOut, code := runEdge(t, dir, args...)

@@ -68,7 +68,7 @@ var root *command
 
 func init() {
 	root = quickstartCmd
-	root.subs = []*command{serveCmd, checkCmd, verifyCmd, pkiCmd, demoCmd, benchCmd, versionCmd, helpCmd}
+	root.subs = []*command{serveCmd, checkCmd, verifyCmd, pkiCmd, demoCmd, benchCmd, exportCmd, versionCmd, helpCmd}
 }
 
 // helpCmd prints the usage of a command.

@@ -263,7 +263,9 @@ func TestUsageErrors(t *testing.T) {
 }
 
 // The quick start: bare edge in an empty directory creates the dev PKI,
-// serves, and the curl command it prints returns the fixed response.
+// serves, and the curl command it prints returns the fixed response; the
+// aws command it prints (for its AWS endpoint, here on a free port) lists
+// the quick start's trust store.
 func TestQuickStart(t *testing.T) {
 	curl, err := exec.LookPath("curl")
 	if err != nil {
@@ -274,7 +276,7 @@ func TestQuickStart(t *testing.T) {
 	for run, wantVerb := range []string{"created", "reusing"} {
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		cmd := exec.CommandContext(ctx, edgeBin, "--port", "0")
+		cmd := exec.CommandContext(ctx, edgeBin, "--port", "0", "--aws", "127.0.0.1:0")
 		cmd.Dir = dir
 		stderr, _ := cmd.StderrPipe()
 		var stdout bytes.Buffer
@@ -282,7 +284,7 @@ func TestQuickStart(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		var curlCmd, banner string
+		var curlCmd, awsCmd, banner string
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
@@ -291,6 +293,11 @@ func TestQuickStart(t *testing.T) {
 			}
 			if c, ok := strings.CutPrefix(strings.TrimSpace(line), "curl "); ok {
 				curlCmd = "curl " + c
+			}
+			if strings.Contains(line, " aws --endpoint-url http://127.0.0.1:") {
+				awsCmd = strings.TrimSpace(line)
+			}
+			if strings.HasPrefix(line, "Stop with Ctrl-C") {
 				break
 			}
 		}
@@ -309,6 +316,18 @@ func TestQuickStart(t *testing.T) {
 		out, err := sh.CombinedOutput()
 		if err != nil || !strings.HasPrefix(string(out), "Hello from edge") {
 			t.Errorf("run %d: %s\n-> %v %q", run, curlCmd, err, out)
+		}
+		if !strings.HasSuffix(awsCmd, " elbv2 describe-trust-stores") {
+			t.Errorf("run %d: no aws command printed (got %q)", run, awsCmd)
+		} else if _, err := exec.LookPath("aws"); err != nil {
+			t.Logf("SKIP running %q: the aws CLI is not installed", awsCmd)
+		} else {
+			sh := exec.Command("sh", "-c", awsCmd)
+			sh.Dir = dir
+			out, err := sh.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), `"Name": "dev-trust-store"`) {
+				t.Errorf("run %d: %s\n-> %v %s", run, awsCmd, err, out)
+			}
 		}
 		cmd.Process.Signal(syscall.SIGINT)
 		err = cmd.Wait()

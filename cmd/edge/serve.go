@@ -23,6 +23,7 @@ import (
 	"edge/internal/admin"
 	"edge/internal/config"
 	"edge/internal/console"
+	"edge/internal/controlplane"
 	"edge/internal/gcfloor"
 	"edge/internal/pki"
 	"edge/internal/server"
@@ -30,13 +31,18 @@ import (
 
 var serveCmd = &command{
 	name:  "serve",
-	args:  "-c FILE [flags]",
+	args:  "-c FILE [flags] | --aws HOST:PORT [flags]",
 	short: "serve a configuration until SIGINT or SIGTERM",
 	long: `Serves the configuration in FILE: binds every listener, verifies client
 certificates as ALB does and writes ALB connection and access logs. SIGHUP,
 POST /reload (admin API) or a change to any file the configuration reads
 reloads it; a failed reload changes nothing. SIGINT or SIGTERM drains
 in-flight requests (shutdown_timeout_seconds) and exits 0.
+
+With --aws (or aws.listen in FILE), edge also serves its AWS endpoint: S3,
+ELBv2 and STS as the AWS CLI, boto3, the SDKs and Terraform call them.
+Every ELBv2 call takes effect on the listeners before it answers, and is
+kept in the state directory across restarts. FILE is optional then.
 
 Environment (see README, Troubleshooting):
   EDGE_DEBUG=1                log each handshake failure with Go's reason
@@ -46,27 +52,71 @@ Environment (see README, Troubleshooting):
 	examples: []string{
 		"edge serve -c edge.yaml",
 		"EDGE_DEBUG=1 edge serve -c edge.yaml   # why handshakes fail, on stderr",
+		"edge serve --aws 127.0.0.1:4566        # an AWS endpoint, listeners from the API only",
+		"edge serve -c edge.yaml --aws 127.0.0.1:0 --ephemeral",
 	},
 	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
 		file := configFlag(fs)
 		readyFile := readyFileFlag(fs)
 		port := portFlag(fs, -1)
 		address := addressFlag(fs, "")
+		aws := awsFlags(fs, "")
 		// Further serve flags: one line each here.
 		return func(ctx context.Context, args []string) error {
-			if *file == "" {
-				return usagef("-c FILE is required")
+			if *file == "" && aws.listen == "" {
+				return usagef("-c FILE is required (or --aws HOST:PORT, to serve only what the AWS endpoint creates)")
+			}
+			if *file == "" && (*port >= 0 || *address != "") {
+				return usagef("--port and --address override the listener of -c FILE; without a file, listeners come from the AWS endpoint (create-listener --port)")
 			}
 			if err := noArgs(args); err != nil {
 				return err
 			}
-			return serve(ctx, *file, *readyFile, *port, *address, cio.stdout, cio.stderr)
+			return serve(ctx, *file, *readyFile, *port, *address, *aws, cio.stdout, cio.stderr)
 		}
 	},
 }
 
-func serve(ctx context.Context, file, readyFile string, port int, address string, stdout, stderr io.Writer) error {
+// awsOptions are the AWS endpoint's flags.
+type awsOptions struct {
+	// listen is --aws ("" keeps aws.listen; "off" disables the endpoint).
+	listen    string
+	stateDir  string
+	ephemeral bool
+	// fallback binds a free port when the quick start's usual one is taken.
+	fallback bool
+}
+
+func awsFlags(fs *flag.FlagSet, def string) *awsOptions {
+	o := &awsOptions{listen: def}
+	fs.StringVar(&o.listen, "aws", def, "serve the AWS endpoint (S3, ELBv2, STS) on `HOST:PORT`: port 0 picks a free one, off disables it; overrides aws.listen")
+	fs.StringVar(&o.stateDir, "state-dir", "", "keep what the AWS endpoint creates in `DIR` (default: aws.state_dir, or .edge/state beside the configuration)")
+	fs.BoolVar(&o.ephemeral, "ephemeral", false, "keep what the AWS endpoint creates in memory only (gone at exit)")
+	return o
+}
+
+// on reports whether the endpoint runs for cfg.
+func (o awsOptions) on(cfg *config.Config) bool {
+	if o.listen == "off" {
+		return false
+	}
+	return o.listen != "" || cfg.AWS != nil && cfg.AWS.Listen != ""
+}
+
+func serve(ctx context.Context, file, readyFile string, port int, address string, aws awsOptions, stdout, stderr io.Writer) error {
 	load := func() (*config.Config, error) {
+		if file == "" { // --aws alone: no file layer
+			wd, err := os.Getwd()
+			if err != nil {
+				return nil, err
+			}
+			cfg, err := config.Parse([]byte("aws: {}\n"), filepath.Join(wd, "edge.yaml"))
+			if err != nil {
+				return nil, err
+			}
+			cfg.File = ""
+			return cfg, nil
+		}
 		cfg, err := config.Load(file)
 		if err != nil {
 			return nil, err
@@ -80,7 +130,7 @@ func serve(ctx context.Context, file, readyFile string, port int, address string
 		printProblems(stderr, err)
 		return errReported
 	}
-	return fromCode(runServer(ctx, cfg, load, server.Options{}, readyFile, stdout, stderr, nil))
+	return fromCode(runServer(ctx, cfg, load, server.Options{}, aws, readyFile, stdout, stderr, nil))
 }
 
 // portFlag and addressFlag mean one thing for edge and edge serve: the
@@ -100,9 +150,11 @@ func readyFileFlag(fs *flag.FlagSet) *string {
 
 // runServer builds and serves cfg until ctx ends. load reads the
 // configuration again for reloads (SIGHUP, POST /reload, a changed file).
-// readyFile, when set, gets the ready document (server.WriteReadyFile).
-// ready, when set, is called once every listener is bound.
-func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Config, error), opts server.Options, readyFile string, stdout, stderr io.Writer, ready func(*server.Server)) int {
+// aws says whether and how the AWS endpoint runs (its state merged into
+// cfg: internal/controlplane). readyFile, when set, gets the ready document
+// (server.WriteReadyFile). ready, when set, is called once every listener
+// is bound, with the AWS endpoint's URL ("" when it does not run).
+func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Config, error), opts server.Options, aws awsOptions, readyFile string, stdout, stderr io.Writer, ready func(srv *server.Server, awsURL string)) int {
 	if readyFile != "" {
 		if err := server.RemoveReadyFile(readyFile); err != nil { // a stale one
 			fmt.Fprintf(stderr, "edge: --ready-file: %v\n", err)
@@ -133,22 +185,40 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 		headroom = v << 20
 	}
 	defer gcfloor.Start(headroom).Stop()
-	snap, err := server.Build(cfg, opts)
-	if err != nil {
-		printProblems(stderr, err)
-		return exitFail
+	start := func(c *config.Config) (*server.Server, error) {
+		snap, err := server.Build(c, opts)
+		if err != nil {
+			return nil, err
+		}
+		if ps := logPathProblems(snap.Config); len(ps) > 0 {
+			snap.Close()
+			return nil, ps
+		}
+		return server.Start(snap, stdout, stderr, log)
 	}
-	for _, n := range snap.Notes {
-		log.Warn(n)
+	var cp *controlplane.ControlPlane
+	var srv *server.Server
+	var err error
+	if aws.on(cfg) {
+		listen := aws.listen
+		cp, err = controlplane.Open(controlplane.Options{File: cfg, Listen: listen, StateDir: aws.stateDir, Ephemeral: aws.ephemeral, FallbackPort: aws.fallback, Log: log})
+		if err != nil {
+			fmt.Fprintf(stderr, "edge: %v\n", err)
+			return exitFail
+		}
+		defer cp.Shutdown(context.Background())
+		srv, err = cp.Start(start)
+		load = cp.Loader(load)
+	} else {
+		srv, err = start(cfg)
 	}
-	if ps := logPathProblems(snap.Config); len(ps) > 0 {
-		printProblems(stderr, ps)
-		return exitFail
-	}
-	srv, err := server.Start(snap, stdout, stderr, log)
 	if err != nil {
 		printProblems(stderr, startProblem(cfg, err))
 		return exitFail
+	}
+	snap := srv.Snapshot()
+	for _, n := range snap.Notes {
+		log.Warn(n)
 	}
 	srv.SetLoader(load)
 	for i, a := range srv.Addrs() {
@@ -156,7 +226,11 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 		log.Info("listening", "listener", i, "url", listenerURL(l, a), "mode", modeOf(l))
 	}
 	// API Gateway: data plane, api_gateway block, service on the AWS endpoint.
-	gw, err := startAPIGateway(cfg, opts, srv, log, stdout, stderr)
+	var ep awsEndpoint
+	if cp != nil {
+		ep = cpEndpoint{cp}
+	}
+	gw, err := startAPIGateway(cfg, opts, srv, ep, log, stdout, stderr)
 	if err != nil {
 		printProblems(stderr, err)
 		srv.Shutdown(context.Background())
@@ -181,8 +255,12 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 			}
 		}
 	}()
+	var model admin.Model // the revocation endpoints act on the API's model when it runs
+	if cp != nil {
+		model = cp.ELBv2()
+	}
 	// The web console answers / and /console/* of the admin listener.
-	adm, err := admin.Start(srv, log, func(api http.Handler, token func() string) http.Handler {
+	adm, err := admin.StartWith(srv, log, model, func(api http.Handler, token func() string) http.Handler {
 		return console.Attach(srv, api, console.Options{Token: token})
 	})
 	if err != nil {
@@ -194,6 +272,17 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 		log.Info("admin API", "url", adm.URL(), "endpoints", "/metrics /healthz /readyz /reload /trust-stores /listeners /connections/recent")
 		log.Info("web console", "url", adm.URL(), "token", cfg.Admin.Token != "")
 	}
+	awsURL := ""
+	if cp != nil {
+		// Services mounted on the endpoint (cp.SetAPIGateway) go here,
+		// before Serve binds it.
+		if awsURL, err = cp.Serve(); err != nil {
+			fmt.Fprintf(stderr, "edge: %v\n", err)
+			adm.Shutdown(context.Background())
+			srv.Shutdown(context.Background())
+			return exitFail
+		}
+	}
 	if readyFile != "" {
 		if err := srv.WriteReadyFile(readyFile); err != nil {
 			fmt.Fprintf(stderr, "edge: --ready-file: %v\n", err)
@@ -203,7 +292,7 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 		}
 	}
 	if ready != nil {
-		ready(srv)
+		ready(srv, awsURL)
 	} else {
 		log.Info("ready", "listeners", len(snap.Listeners))
 	}
@@ -213,6 +302,9 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 	grace := time.Duration(srv.Snapshot().Config.ShutdownTimeoutSeconds) * time.Second
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	if cp != nil {
+		cp.Shutdown(sctx)
+	}
 	adm.Shutdown(sctx)
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Error("shutdown", "err", err)
@@ -285,27 +377,35 @@ bundle.pem) and reuses it afterwards, then serves mTLS verify mode on
 https://localhost:8443 with a fixed response, logging ALB connection and
 access log lines to stdout. It prints a curl command that works as printed.
 
+It also serves the AWS endpoint (S3, ELBv2, STS) on 127.0.0.1:4566 (a free
+port, with a message, when that one is taken; --aws off disables it),
+keeping what it creates in .edge/state, and prints an aws command that
+works as printed.
+
 Exit codes: 0 ok, 1 invalid input or a failed run, 2 usage error.`,
 	examples: []string{
 		"edge                       # quick start on 127.0.0.1:8443",
 		"edge --port 0              # quick start on a free port",
 		"edge --address 0.0.0.0     # every interface (the Docker image)",
+		"edge --aws 127.0.0.1:0     # the AWS endpoint on a free port",
 		"edge serve -h              # the usage of one command",
 	},
 	flags: func(fs *flag.FlagSet, cio *cmdIO) runFunc {
 		port := portFlag(fs, 8443)
 		address := addressFlag(fs, "127.0.0.1")
 		readyFile := readyFileFlag(fs)
+		aws := awsFlags(fs, controlplane.DefaultListen)
 		return func(ctx context.Context, args []string) error {
 			if len(args) > 0 {
 				return usagef("unknown command %q", args[0])
 			}
-			return fromCode(quickstart(ctx, port, *address, *readyFile, cio.stdout, cio.stderr))
+			aws.fallback = aws.listen == controlplane.DefaultListen
+			return fromCode(quickstart(ctx, port, *address, *aws, *readyFile, cio.stdout, cio.stderr))
 		}
 	},
 }
 
-func quickstart(ctx context.Context, port *int, address, readyFile string, stdout, stderr io.Writer) int {
+func quickstart(ctx context.Context, port *int, address string, aws awsOptions, readyFile string, stdout, stderr io.Writer) int {
 	wd, err := os.Getwd()
 	if err != nil {
 		fmt.Fprintf(stderr, "edge: %v\n", err)
@@ -337,15 +437,26 @@ func quickstart(ctx context.Context, port *int, address, readyFile string, stdou
 	if dev.Created {
 		verb = "created"
 	}
-	return runServer(ctx, cfg, load, server.Options{DevPKIDir: dir}, readyFile, stdout, stderr, func(srv *server.Server) {
+	return runServer(ctx, cfg, load, server.Options{DevPKIDir: dir}, aws, readyFile, stdout, stderr, func(srv *server.Server, awsURL string) {
 		a := srv.Addrs()[0]
 		url := listenerURL(srv.Snapshot().Listeners[0], a)
 		rel := func(name string) string { return shellQuote(server.RelPath(filepath.Join(dir, name))) }
 		fmt.Fprintf(stderr, "\nedge is ready: %s (mTLS verify mode, %s dev PKI in %s)\n", url, verb, server.RelPath(dir))
 		fmt.Fprintf(stderr, "Connection and access logs follow on stdout. Try:\n\n")
 		fmt.Fprintf(stderr, "  curl --cert %s --key %s --cacert %s %s\n\n", rel(pki.DevClientFullchainFile), rel(pki.DevClientKeyFile), rel(pki.DevRootFile), url)
-		fmt.Fprintf(stderr, "Browser: import %s (password %q). Stop with Ctrl-C.\n\n", server.RelPath(filepath.Join(dir, pki.DevClientP12File)), pki.DevClientP12Password)
+		fmt.Fprintf(stderr, "Browser: import %s (password %q).\n\n", server.RelPath(filepath.Join(dir, pki.DevClientP12File)), pki.DevClientP12Password)
+		if awsURL != "" {
+			fmt.Fprintf(stderr, "AWS endpoint (S3, ELBv2, STS; any credentials): %s. Try:\n\n", awsURL)
+			fmt.Fprintf(stderr, "  %s\n\n", awsCommand(awsURL, cfg.Region, "elbv2 describe-trust-stores"))
+		}
+		fmt.Fprintf(stderr, "Stop with Ctrl-C.\n\n")
 	})
+}
+
+// awsCommand is an aws CLI command line that works as printed against the
+// endpoint at url: any credentials do, the CLI only needs some.
+func awsCommand(url, region, args string) string {
+	return fmt.Sprintf("AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url %s --region %s %s", url, region, args)
 }
 
 func shellQuote(s string) string {

@@ -384,13 +384,18 @@ func TestServePortOverride(t *testing.T) {
 	}
 }
 
-// The quick start writes the ready file too.
+// The quick start writes the ready file too, with its AWS endpoint.
 func TestQuickStartReadyFile(t *testing.T) {
 	dir := t.TempDir()
-	s := serveIn(t, dir, `exec "$EDGE" --port 0 --ready-file ready.json`)
+	s := serveIn(t, dir, `exec "$EDGE" --port 0 --aws 127.0.0.1:0 --ready-file ready.json`)
 	d := waitReady(t, filepath.Join(dir, "ready.json"), func(d *readyDoc) bool { return len(d.Listeners) == 1 })
 	l := d.Listeners[0]
 	if l.Mode != "verify" || l.URL != fmt.Sprintf("https://localhost:%d/", l.Port) || s.listener0 != fmt.Sprintf("127.0.0.1:%d", l.Port) {
 		t.Errorf("quick-start listener %+v (logged %s)", l, s.listener0)
+	}
+	if u := d.AWSEndpointURL; u == nil || !regexp.MustCompile(`^http://127\.0\.0\.1:[1-9][0-9]*$`).MatchString(*u) {
+		t.Errorf("aws_endpoint_url %v; want http://127.0.0.1:PORT", u)
+	} else if !strings.Contains(s.log(), "url="+*u) {
+		t.Errorf("the log does not name the endpoint %s:\n%s", *u, s.log())
 	}
 }

@@ -5,6 +5,7 @@
 package admin
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -18,7 +19,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"edge/internal/awsquery"
 	"edge/internal/config"
+	"edge/internal/elbv2"
 	"edge/internal/server"
 	"edge/internal/truststore"
 )
@@ -30,12 +33,27 @@ const maxCRLUpload = truststore.MaxRevocationFileSize
 // "Authorization: Bearer TOKEN" on every endpoint but /healthz and /readyz.
 // Start serves it with the token of the current configuration instead.
 func Handler(srv *server.Server, token string) http.Handler {
-	return handler(srv, func() string { return token })
+	return handler(srv, func() string { return token }, nil)
 }
 
-// handler is Handler with the token asked per request.
-func handler(srv *server.Server, token func() string) http.Handler {
-	a := &api{srv: srv}
+// Model is the trust-store model behind the revocation endpoints when
+// edge's AWS endpoint runs (internal/controlplane; *elbv2.Service
+// implements it): a change goes through the ELBv2 service — checked,
+// applied, persisted in the state directory, numbered by the same counter
+// as AddTrustStoreRevocations — and listings and ARNs are the service's.
+// Without a Model the endpoints change the running server
+// (server.AddRevocation), and the change lasts until edge exits.
+type Model interface {
+	TrustStoreARN(name string) (arn string, ok bool)
+	Revocations(name string) ([]elbv2.RevocationInfo, bool)
+	AddRevocation(ctx context.Context, name string, data []byte) (elbv2.RevocationInfo, error)
+	RemoveRevocation(ctx context.Context, name string, id int64) error
+}
+
+// handler is Handler with the token asked per request and the optional
+// model.
+func handler(srv *server.Server, token func() string, model Model) http.Handler {
+	a := &api{srv: srv, model: model}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -74,7 +92,33 @@ func authorize(token func() string, next http.Handler) http.Handler {
 	})
 }
 
-type api struct{ srv *server.Server }
+type api struct {
+	srv   *server.Server
+	model Model
+}
+
+// modelError answers an error of the Model with its AWS code.
+func modelError(w http.ResponseWriter, err error) {
+	var ae *awsquery.Error
+	if !errors.As(err, &ae) {
+		writeJSON(w, http.StatusInternalServerError, errorBody{"InternalFailure", err.Error()})
+		return
+	}
+	status := http.StatusBadRequest
+	switch ae.Code {
+	case elbv2.ErrTrustStoreNotFound.Code, elbv2.ErrRevocationIdNotFound.Code:
+		status = http.StatusNotFound
+	default:
+		if ae.HTTPStatus() >= 500 {
+			status = ae.HTTPStatus()
+		}
+	}
+	writeJSON(w, status, errorBody{ae.Code, ae.Message})
+}
+
+func modelRevocation(r elbv2.RevocationInfo) revocation {
+	return revocation{TrustStoreArn: r.TrustStoreArn, RevocationId: r.RevocationID, RevocationType: "CRL", NumberOfRevokedEntries: int(r.Entries), Source: r.Source}
+}
 
 type errorBody struct {
 	Code    string `json:"Code"`
@@ -134,7 +178,13 @@ func (a *api) trustStores(w http.ResponseWriter, r *http.Request) {
 	out := []trustStore{}
 	for _, n := range names {
 		st := snap.TrustStores[n]
-		out = append(out, trustStore{Name: n, TrustStoreArn: TrustStoreARN(snap, n), Status: "ACTIVE", NumberOfCaCertificates: len(st.CAs),
+		arn := TrustStoreARN(snap, n)
+		if a.model != nil {
+			if m, ok := a.model.TrustStoreARN(n); ok {
+				arn = m
+			}
+		}
+		out = append(out, trustStore{Name: n, TrustStoreArn: arn, Status: "ACTIVE", NumberOfCaCertificates: len(st.CAs),
 			TotalRevokedEntries: st.TotalRevokedEntries(), RevocationCheck: st.Mode.String(), Version: snap.StoreVersions[n]})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"TrustStores": out})
@@ -167,6 +217,19 @@ func (a *api) store(w http.ResponseWriter, r *http.Request) (*server.Snapshot, *
 }
 
 func (a *api) revocations(w http.ResponseWriter, r *http.Request) {
+	if a.model != nil {
+		revs, ok := a.model.Revocations(r.PathValue("name"))
+		if !ok {
+			writeJSON(w, http.StatusNotFound, errorBody{"TrustStoreNotFound", "no trust store named " + strconv.Quote(r.PathValue("name"))})
+			return
+		}
+		out := []revocation{}
+		for _, rv := range revs {
+			out = append(out, modelRevocation(rv))
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"TrustStoreRevocations": out})
+		return
+	}
 	snap, st := a.store(w, r)
 	if st == nil {
 		return
@@ -187,6 +250,15 @@ func (a *api) addRevocation(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(data) > maxCRLUpload {
 		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{"InvalidRevocationContent", "the CRL is larger than ALB's 50 MB limit"})
+		return
+	}
+	if a.model != nil {
+		rv, err := a.model.AddRevocation(r.Context(), name, data)
+		if err != nil {
+			modelError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"TrustStoreRevocations": []revocation{modelRevocation(rv)}})
 		return
 	}
 	c, err := a.srv.AddRevocation(name, data)
@@ -210,6 +282,14 @@ func (a *api) removeRevocation(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, errorBody{"ValidationError", "revocation id must be a number"})
+		return
+	}
+	if a.model != nil {
+		if err := a.model.RemoveRevocation(r.Context(), r.PathValue("name"), id); err != nil {
+			modelError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{})
 		return
 	}
 	if err := a.srv.RemoveRevocation(r.PathValue("name"), id); err != nil {

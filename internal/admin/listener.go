@@ -62,10 +62,16 @@ var defaultLimits = limits{MaxConns, ReadHeaderTimeout, ReadTimeout, WriteTimeou
 // served this way: it answers its own paths and passes the rest on);
 // token returns the admin token in force, which reloads may change.
 func Start(srv *server.Server, log *slog.Logger, wrap func(api http.Handler, token func() string) http.Handler) (*Listener, error) {
-	return start(srv, log, defaultLimits, wrap)
+	return start(srv, log, defaultLimits, nil, wrap)
 }
 
-func start(srv *server.Server, log *slog.Logger, lim limits, wrap func(http.Handler, func() string) http.Handler) (*Listener, error) {
+// StartWith is Start with the revocation endpoints acting through model
+// (see Model); a nil model is Start.
+func StartWith(srv *server.Server, log *slog.Logger, model Model, wrap func(api http.Handler, token func() string) http.Handler) (*Listener, error) {
+	return start(srv, log, defaultLimits, model, wrap)
+}
+
+func start(srv *server.Server, log *slog.Logger, lim limits, model Model, wrap func(http.Handler, func() string) http.Handler) (*Listener, error) {
 	a := &Listener{log: log}
 	tok := ""
 	if c := srv.Snapshot().Config.Admin; c != nil {
@@ -82,7 +88,7 @@ func start(srv *server.Server, log *slog.Logger, lim limits, wrap func(http.Hand
 	}
 	a.ln = &limitListener{Listener: inner, max: lim.maxConns, conns: map[net.Conn]*connInfo{}, log: log}
 	token := func() string { return *a.token.Load() }
-	h := handler(srv, token)
+	h := handler(srv, token, model)
 	if wrap != nil {
 		h = wrap(h, token)
 	}

@@ -34,7 +34,7 @@ listeners:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := start(srv, log, lim, nil)
+	a, err := start(srv, log, lim, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -95,7 +96,9 @@ func TestLoadBalancerListenerLifecycle(t *testing.T) {
 	}
 	cfg := x.app.last()
 	if len(cfg.Listeners) != 1 || *cfg.Listeners[0].Port != int(port) || cfg.Listeners[0].MutualAuthentication.TrustStore != "my-trust-store" ||
-		cfg.Listeners[0].DefaultActions[0].TargetGroup != "my-targets" || cfg.TargetGroups[0].Targets[0] != "127.0.0.1:"+strconv.Itoa(int(ep)) || cfg.Name != "my-alb" {
+		cfg.Listeners[0].DefaultActions[0].TargetGroup != "my-targets" || cfg.TargetGroups[0].Targets[0] != "127.0.0.1:"+strconv.Itoa(int(ep)) ||
+		len(cfg.LoadBalancers) != 1 || cfg.LoadBalancers[0].Name != "my-alb" || !strings.HasSuffix(lbArn, "/"+cfg.LoadBalancers[0].ID) ||
+		cfg.Listeners[0].LoadBalancer != "my-alb" || len(cfg.Listeners[0].Certificates) != 1 || cfg.Listeners[0].Certificates[0].CertificateArn != acmARN {
 		t.Errorf("derived config %+v", cfg)
 	}
 	if notes := elbv2.UnknownCertificates(x.svc.State()); len(notes) != 1 {
@@ -255,7 +258,7 @@ func TestRulesAndAttributes(t *testing.T) {
 		t.Fatalf("load balancer attributes %v %+v", err, a)
 	}
 	m, err := x.c.ModifyLoadBalancerAttributes(ctx, &elb.ModifyLoadBalancerAttributesInput{LoadBalancerArn: &lbArn, Attributes: []types.LoadBalancerAttribute{{Key: aws.String("idle_timeout.timeout_seconds"), Value: aws.String("120")}, {Key: aws.String("deletion_protection.enabled"), Value: aws.String("true")}}})
-	if err != nil || attr(m.Attributes, "idle_timeout.timeout_seconds") != "120" || x.app.last().IdleTimeoutSeconds != 120 {
+	if err != nil || attr(m.Attributes, "idle_timeout.timeout_seconds") != "120" || x.app.last().LoadBalancers[0].Attributes["idle_timeout.timeout_seconds"] != "120" {
 		t.Fatalf("modify: %v", err)
 	}
 	_, err = x.c.ModifyLoadBalancerAttributes(ctx, &elb.ModifyLoadBalancerAttributesInput{LoadBalancerArn: &lbArn, Attributes: []types.LoadBalancerAttribute{{Key: aws.String("idle_timeout.timeout_seconds"), Value: aws.String("5000")}}})

@@ -7,29 +7,35 @@ import (
 	"strconv"
 	"strings"
 
+	attrtable "edge/internal/attributes"
 	"edge/internal/config"
 )
 
 // Derive returns the complete configuration edge serves: the file layer
-// (nil for none) plus the API state, in today's config types. API trust
+// (nil for none) plus the API state, in edge's config schema. API trust
 // stores and CRLs reference the state's immutable blob copies by absolute
 // path; target groups, trust stores and rules are referenced by name, as
 // in edge.yaml. The result has not been validated (run Validate, or let
-// server.Build report problems).
+// server.Build report problems); file-layer values are copied shallowly
+// (pointers and maps are shared with file).
 //
-// Known limits of today's config schema, which Derive cannot express:
-//   - one load balancer: listeners of every API load balancer are served
-//     by the one process and logged under the file layer's name (or the
-//     first API load balancer's when there is no file layer);
-//   - revocation ids: server.Build numbers CRLs in list order, so the ids
-//     the running trust store reports may differ from the API's after a
-//     revocation was removed (the API's ids stay authoritative);
-//   - load balancer / listener attributes other than
-//     idle_timeout.timeout_seconds are stored and echoed, not served;
-//   - ACM: a CertificateArn edge does not know gives the listener no
-//     certificate, so server.Build issues the dev-CA certificate for
-//     localhost, 127.0.0.1 and the listener's address (see
-//     UnknownCertificates for the log line).
+// The API's resources take the schema's control-plane forms, so that the
+// running edge and `edge export` carry the API's identities:
+//   - every API load balancer is a load_balancers entry with its name, the
+//     16 hex digits of its ARN as id (so the elb log field is
+//     app/NAME/ID, the ARN's) and its attributes; its listeners name it in
+//     load_balancer. The top-level name stays the file layer's default
+//     load balancer; when no file listener uses it and an API load balancer
+//     has its name, the top-level one is renamed (DefaultLoadBalancerName)
+//     so the names stay unique;
+//   - revocations carry their RevocationId (revocation_id), so ids survive
+//     a reload, a restart and a round trip through YAML;
+//   - listener certificates are certificate_arn entries (the default one
+//     first, then AddListenerCertificates'): ACM is not emulated, edge
+//     serves a dev-CA certificate for localhost, 127.0.0.1 and the
+//     listener's address under that ARN (see UnknownCertificates);
+//   - attributes (load balancer, listener, target group) are the ones the
+//     call set; keys edge's attribute table does not know are left out.
 func Derive(st *State, file *config.Config) (*config.Config, error) {
 	out := &config.Config{}
 	if file != nil {
@@ -38,9 +44,29 @@ func Derive(st *State, file *config.Config) (*config.Config, error) {
 		out.TrustStores = append([]config.TrustStore(nil), file.TrustStores...)
 		out.TargetGroups = append([]config.TargetGroup(nil), file.TargetGroups...)
 		out.Listeners = append([]config.Listener(nil), file.Listeners...)
+		out.LoadBalancers = append([]config.LoadBalancer(nil), file.LoadBalancers...)
 	}
-	if out.Name == "" && len(st.LoadBalancers) > 0 {
-		out.Name = st.LoadBalancers[0].LoadBalancerName
+	lbName := map[string]string{}
+	taken := map[string]bool{}
+	for _, lb := range out.LoadBalancers {
+		taken[lb.Name] = true
+	}
+	for _, lb := range st.LoadBalancers {
+		out.LoadBalancers = append(out.LoadBalancers, config.LoadBalancer{Name: lb.LoadBalancerName, ID: lastID(lb.LoadBalancerArn),
+			Attributes: knownAttributes(attrtable.LoadBalancer, "", lb.Attributes)})
+		lbName[lb.LoadBalancerArn] = lb.LoadBalancerName
+		taken[lb.LoadBalancerName] = true
+	}
+	if top := orDefault(out.Name, "edge"); taken[top] {
+		for _, l := range out.Listeners {
+			if l.LoadBalancer == "" || l.LoadBalancer == top {
+				return nil, fmt.Errorf("load balancer %s is defined in %s and through the API", top, orDefault(out.File, "the configuration"))
+			}
+		}
+		out.Name = DefaultLoadBalancerName
+		for i := 2; taken[out.Name]; i++ {
+			out.Name = DefaultLoadBalancerName + "-" + strconv.Itoa(i)
+		}
 	}
 	// Revocations the API added to (or removed from) file-layer stores.
 	for i := range out.TrustStores {
@@ -86,7 +112,7 @@ func Derive(st *State, file *config.Config) (*config.Config, error) {
 	}
 	tgName := map[string]string{}
 	for _, tg := range st.TargetGroups {
-		g := config.TargetGroup{Name: tg.TargetGroupName, Protocol: tg.Protocol}
+		g := config.TargetGroup{Name: tg.TargetGroupName, Protocol: tg.Protocol, Attributes: knownAttributes(attrtable.TargetGroup, "", tg.Attributes)}
 		for _, t := range tg.Targets {
 			port := tg.Port
 			if t.Port != nil {
@@ -105,7 +131,14 @@ func Derive(st *State, file *config.Config) (*config.Config, error) {
 	}
 	for _, l := range st.Listeners {
 		port := int(l.Port)
-		cl := config.Listener{Port: &port, Protocol: l.Protocol, SSLPolicy: l.SslPolicy}
+		cl := config.Listener{Port: &port, Protocol: l.Protocol, SSLPolicy: l.SslPolicy, LoadBalancer: lbName[l.LoadBalancerArn],
+			Attributes: knownAttributes(attrtable.Listener, l.Protocol, l.Attributes)}
+		if cl.LoadBalancer == "" {
+			return nil, fmt.Errorf("listener %s: load balancer %s is not defined", l.ListenerArn, l.LoadBalancerArn)
+		}
+		for _, c := range append(append([]Certificate{}, l.Certificates...), l.ExtraCertificates...) {
+			cl.Certificates = append(cl.Certificates, config.Certificate{CertificateArn: c.CertificateArn})
+		}
 		if ma := l.MutualAuthentication; ma != nil && ma.Mode != "" {
 			m := &config.MutualAuthentication{Mode: ma.Mode, AdvertiseTrustStoreCaNames: ma.AdvertiseTrustStoreCaNames}
 			if ma.Mode == "verify" {
@@ -150,12 +183,28 @@ func Derive(st *State, file *config.Config) (*config.Config, error) {
 		}
 		out.Listeners = append(out.Listeners, cl)
 	}
-	for _, lb := range st.LoadBalancers {
-		if v, ok := lb.Attributes["idle_timeout.timeout_seconds"]; ok && (file == nil || lb == st.LoadBalancers[0]) {
-			out.IdleTimeoutSeconds, _ = strconv.Atoi(v)
-		}
-	}
 	return out, nil
+}
+
+// DefaultLoadBalancerName is the top-level (default) load balancer's name
+// in a derived configuration when an API load balancer has taken the file
+// layer's and no file listener uses it.
+const DefaultLoadBalancerName = "edge-default"
+
+// knownAttributes returns the attributes of given that edge's attribute
+// table accepts for scope (and protocol, for listeners); nil for none.
+func knownAttributes(scope attrtable.Scope, protocol string, given map[string]string) config.Attributes {
+	var out config.Attributes
+	for k, v := range given {
+		if _, err := attrtable.Resolve(scope, protocol, map[string]string{k: v}); err != nil {
+			continue
+		}
+		if out == nil {
+			out = config.Attributes{}
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func actionToConfig(a Action, tgName map[string]string) (config.Action, error) {

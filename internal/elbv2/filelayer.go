@@ -54,16 +54,40 @@ func FileTrustStoreARN(region, account, name string) string {
 func (s *Service) fromConfig(cfg *config.Config) *State {
 	st := NewState()
 	created := s.now()
-	lb := &LoadBalancer{LoadBalancerInfo: LoadBalancerInfo{
-		LoadBalancerArn: s.arn.loadBalancer(cfg.Name, nameID(cfg.Name)), LoadBalancerName: cfg.Name,
-		DNSName: s.o.ListenAddress, CanonicalHostedZoneId: hostedZone(s.o.Region), CreatedTime: created,
-		Scheme: "internet-facing", VpcId: "vpc-edge", State: LoadBalancerState{Code: "active"}, Type: "application",
-		AvailabilityZones: list[AvailabilityZone]{}, SecurityGroups: list[string]{}, IpAddressType: "ipv4",
-	}, Attributes: map[string]string{}, file: s.where(cfg, "name")}
-	if cfg.IdleTimeoutSeconds != 0 {
-		lb.Attributes["idle_timeout.timeout_seconds"] = strconv.Itoa(cfg.IdleTimeoutSeconds)
+	// The top-level load balancer appears when the file names it or one
+	// of its listeners uses it; load_balancers entries always do.
+	lbArn := map[string]string{}
+	newLB := func(name, id, path string, attrs config.Attributes) *LoadBalancer {
+		lb := &LoadBalancer{LoadBalancerInfo: LoadBalancerInfo{
+			LoadBalancerArn: s.arn.loadBalancer(name, id), LoadBalancerName: name,
+			DNSName: s.o.ListenAddress, CanonicalHostedZoneId: hostedZone(s.o.Region), CreatedTime: created,
+			Scheme: "internet-facing", VpcId: "vpc-edge", State: LoadBalancerState{Code: "active"}, Type: "application",
+			AvailabilityZones: list[AvailabilityZone]{}, SecurityGroups: list[string]{}, IpAddressType: "ipv4",
+		}, Attributes: map[string]string{}, file: s.where(cfg, path)}
+		for k, v := range attrs {
+			lb.Attributes[k] = v
+		}
+		lbArn[name] = lb.LoadBalancerArn
+		return lb
 	}
-	st.LoadBalancers = []*LoadBalancer{lb}
+	used := cfg.Line("name") > 0
+	for _, l := range cfg.Listeners {
+		used = used || l.LoadBalancer == "" || l.LoadBalancer == cfg.Name
+	}
+	if used {
+		lb := newLB(cfg.Name, nameID(cfg.Name), "name", cfg.Attributes)
+		if cfg.IdleTimeoutSeconds != 0 {
+			lb.Attributes["idle_timeout.timeout_seconds"] = strconv.Itoa(cfg.IdleTimeoutSeconds)
+		}
+		st.LoadBalancers = append(st.LoadBalancers, lb)
+	}
+	for i, l := range cfg.LoadBalancers {
+		id := l.ID
+		if id == "" {
+			id = nameID(l.Name)
+		}
+		st.LoadBalancers = append(st.LoadBalancers, newLB(l.Name, id, fmt.Sprintf("load_balancers[%d]", i), l.Attributes))
+	}
 	tsArn := map[string]string{}
 	for i, t := range cfg.TrustStores {
 		p := fmt.Sprintf("trust_stores[%d]", i)
@@ -110,8 +134,9 @@ func (s *Service) fromConfig(cfg *config.Config) *State {
 			port = *l.Port
 		}
 		addr := net.JoinHostPort(l.Address, strconv.Itoa(port))
+		lb := lbArn[orDefault(l.LoadBalancer, cfg.Name)]
 		li := &Listener{ListenerInfo: ListenerInfo{
-			ListenerArn: s.arn.listener(lb.LoadBalancerArn, nameID("listener/"+addr)), LoadBalancerArn: lb.LoadBalancerArn,
+			ListenerArn: s.arn.listener(lb, nameID("listener/"+addr)), LoadBalancerArn: lb,
 			Port: int32(port), Protocol: l.Protocol,
 		}, file: s.where(cfg, p)}
 		li.DefaultRuleArn = s.arn.rule(li.ListenerArn, nameID("rule/"+addr+"/default"))

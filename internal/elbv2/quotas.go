@@ -43,8 +43,8 @@ func DefaultQuotas() Quotas {
 	}
 }
 
-// withDefaults fills zero quotas with AWS's defaults.
-func (q Quotas) withDefaults() Quotas {
+// WithDefaults returns q with every zero quota set to AWS's default.
+func (q Quotas) WithDefaults() Quotas {
 	d := DefaultQuotas()
 	for _, p := range []struct{ v, d *int }{
 		{&q.LoadBalancers, &d.LoadBalancers}, {&q.ListenersPerLoadBalancer, &d.ListenersPerLoadBalancer},

@@ -65,30 +65,44 @@ func (s *Service) addTrustStoreRevocations(ctx context.Context, in *AddTrustStor
 		}
 		crls = append(crls, loaded{b, n})
 	}
+	var revs []*Revocation
+	for _, c := range crls {
+		revs = append(revs, &Revocation{CRL: c.blob, Entries: c.entries})
+	}
 	return mutate(ctx, s, func(w *world) (*TrustStoreRevocationsOutput, error) {
 		ts := w.trustStoreByARN(in.TrustStoreArn)
 		if ts == nil {
 			return nil, ErrTrustStoreNotFound
 		}
-		total := ts.info().TotalRevokedEntries
-		for _, c := range crls {
-			total += c.entries
-		}
-		q := s.o.Quotas
-		if n := len(ts.Revocations) + len(crls); n > q.RevocationListsPerTrustStore {
-			return nil, ErrTooManyTrustStoreRevocationEntries.With("Trust store %s would have %d revocation lists; the limit is %d.", ts.Name, n, q.RevocationListsPerTrustStore)
-		}
-		if total > int64(q.RevocationEntriesPerTrustStore) {
-			return nil, ErrTooManyTrustStoreRevocationEntries.With("Trust store %s would have %d revocation entries; the limit is %d.", ts.Name, total, q.RevocationEntriesPerTrustStore)
+		if err := w.addRevocations(ts, revs); err != nil {
+			return nil, err
 		}
 		out := &TrustStoreRevocationsOutput{TrustStoreRevocations: list[TrustStoreRevocation]{}}
-		for _, c := range crls {
-			r := &Revocation{CRL: c.blob, Entries: c.entries}
-			w.addRevocation(ts, r)
+		for _, r := range revs {
 			out.TrustStoreRevocations = append(out.TrustStoreRevocations, revocationInfo(ts, r))
 		}
 		return out, nil
 	})
+}
+
+// addRevocations checks the quotas and adds revs to ts, each with the
+// store's next id.
+func (w *world) addRevocations(ts *TrustStore, revs []*Revocation) error {
+	total := ts.info().TotalRevokedEntries
+	for _, r := range revs {
+		total += r.Entries
+	}
+	q := w.s.o.Quotas
+	if n := len(ts.Revocations) + len(revs); n > q.RevocationListsPerTrustStore {
+		return ErrTooManyTrustStoreRevocationEntries.With("Trust store %s would have %d revocation lists; the limit is %d.", ts.Name, n, q.RevocationListsPerTrustStore)
+	}
+	if total > int64(q.RevocationEntriesPerTrustStore) {
+		return ErrTooManyTrustStoreRevocationEntries.With("Trust store %s would have %d revocation entries; the limit is %d.", ts.Name, total, q.RevocationEntriesPerTrustStore)
+	}
+	for _, r := range revs {
+		w.addRevocation(ts, r)
+	}
+	return nil
 }
 
 // addRevocation gives r the store's next id (never reused) and adds it.

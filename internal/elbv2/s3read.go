@@ -74,35 +74,44 @@ func bundleReason(err error) string {
 	return err.Error()
 }
 
-// loadCRL reads and checks a CRL for trust store ts: PEM only (as ALB),
-// signed by a CA of the store's bundle, no unsupported critical
-// extensions, within the file size quota. It stores the copy and returns
-// the blob and the entry count.
+// loadCRL reads and checks a CRL for trust store ts from S3 (checkCRL)
+// and returns the blob and the entry count.
 func (s *Service) loadCRL(ctx context.Context, ts *TrustStore, bucket, key, version string) (Blob, int64, error) {
 	obj, err := s.readObject(ctx, bucket, key, version, ErrRevocationContentNotFound)
 	if err != nil {
 		return Blob{}, 0, err
 	}
-	where := "s3://" + bucket + "/" + key
-	if len(obj.Bytes) > s.o.Quotas.RevocationFileSize {
-		return Blob{}, 0, ErrInvalidRevocationContent.With("%s is %d bytes; the revocation file size limit is %d.", where, len(obj.Bytes), s.o.Quotas.RevocationFileSize)
+	sha, n, err := s.checkCRL(ts, "s3://"+bucket+"/"+key, obj.Bytes)
+	if err != nil {
+		return Blob{}, 0, err
+	}
+	return blobOf(obj, sha), n, nil
+}
+
+// checkCRL checks a CRL for trust store ts: PEM only (as ALB), signed by
+// a CA of the store's bundle, no unsupported critical extensions, within
+// the file size quota. It stores the copy and returns its SHA-256 and the
+// entry count. where names the CRL in messages.
+func (s *Service) checkCRL(ts *TrustStore, where string, data []byte) (string, int64, error) {
+	if len(data) > s.o.Quotas.RevocationFileSize {
+		return "", 0, ErrInvalidRevocationContent.With("%s is %d bytes; the revocation file size limit is %d.", where, len(data), s.o.Quotas.RevocationFileSize)
 	}
 	// PEM only, one CRL per object (a DER CRL's message gives the
 	// openssl conversion).
-	l, err := truststore.ParseCRL(where, obj.Bytes)
+	l, err := truststore.ParseCRL(where, data)
 	if err != nil {
 		reason := strings.TrimPrefix(err.Error(), truststore.ErrInvalidRevocationContent.Error()+": ")
 		if !strings.Contains(reason, where) {
 			reason = where + ": " + reason
 		}
-		return Blob{}, 0, ErrInvalidRevocationContent.With("%s", reason)
+		return "", 0, ErrInvalidRevocationContent.With("%s", reason)
 	}
 	if len(l.UnhandledCritical) > 0 {
-		return Blob{}, 0, ErrInvalidRevocationContent.With("%s has unsupported critical extensions: %s.", where, strings.Join(l.UnhandledCritical, ", "))
+		return "", 0, ErrInvalidRevocationContent.With("%s has unsupported critical extensions: %s.", where, strings.Join(l.UnhandledCritical, ", "))
 	}
 	cas, err := s.storeCAs(ts)
 	if err != nil {
-		return Blob{}, 0, err
+		return "", 0, err
 	}
 	signed := false
 	for _, ca := range cas {
@@ -112,13 +121,13 @@ func (s *Service) loadCRL(ctx context.Context, ts *TrustStore, bucket, key, vers
 		}
 	}
 	if !signed {
-		return Blob{}, 0, ErrInvalidRevocationContent.With("%s is not signed by a CA certificate of trust store %s.", where, ts.Name)
+		return "", 0, ErrInvalidRevocationContent.With("%s is not signed by a CA certificate of trust store %s.", where, ts.Name)
 	}
-	sha, err := s.o.Store.PutBlob(obj.Bytes)
+	sha, err := s.o.Store.PutBlob(data)
 	if err != nil {
-		return Blob{}, 0, awsquery.ErrInternalFailure.With("storing the CRL: %v", err)
+		return "", 0, awsquery.ErrInternalFailure.With("storing the CRL: %v", err)
 	}
-	return blobOf(obj, sha), int64(l.Entries), nil
+	return sha, int64(l.Entries), nil
 }
 
 // storeCAs parses the CA certificates of a trust store's bundle.

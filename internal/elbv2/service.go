@@ -94,7 +94,7 @@ func New(o Options) (*Service, error) {
 	if o.FileLayer == nil {
 		o.FileLayer = func() *config.Config { return nil }
 	}
-	o.Quotas = o.Quotas.withDefaults()
+	o.Quotas = o.Quotas.WithDefaults()
 	st, err := o.Store.Load()
 	if err != nil {
 		return nil, err

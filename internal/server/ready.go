@@ -24,8 +24,8 @@ type ReadyDocument struct {
 	// AdminURL is the admin API's base URL (http://127.0.0.1:9901/), ""
 	// when admin.listen is empty.
 	AdminURL string `json:"admin_url"`
-	// AWSEndpointURL is reserved for edge's AWS API endpoint; null until
-	// edge has one.
+	// AWSEndpointURL is edge's AWS API endpoint (http://127.0.0.1:4566),
+	// null when it does not run (no aws.listen, no --aws).
 	AWSEndpointURL *string `json:"aws_endpoint_url"`
 	// APIGatewayURL is the API Gateway data plane's listener
 	// (https://127.0.0.1:8444/, every custom domain by SNI), null without
@@ -71,6 +71,14 @@ func (s *Server) SetAPIGatewayURL(url string) {
 	s.apiGatewayURL.Store(&url)
 }
 
+// SetAWSEndpointURL records the AWS endpoint's URL for the ready document
+// ("" for none).
+func (s *Server) SetAWSEndpointURL(url string) {
+	s.reloadMu.Lock()
+	s.awsURL = url
+	s.reloadMu.Unlock()
+}
+
 // ReadyDocument describes the listeners being served now.
 func (s *Server) ReadyDocument() ReadyDocument {
 	s.reloadMu.Lock()
@@ -80,6 +88,10 @@ func (s *Server) ReadyDocument() ReadyDocument {
 
 func (s *Server) readyDocument(snap *Snapshot) ReadyDocument {
 	d := ReadyDocument{PID: os.Getpid(), AdminURL: s.adminURL, Listeners: []ReadyListener{}, APIGatewayURL: s.apiGatewayURL.Load()}
+	if s.awsURL != "" {
+		u := s.awsURL
+		d.AWSEndpointURL = &u
+	}
 	for i, l := range snap.Listeners {
 		port := snap.sockets[i].port
 		mode := l.Mode()

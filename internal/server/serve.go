@@ -43,6 +43,7 @@ type Server struct {
 	readyPath string
 	readyLast []byte
 	adminURL  string
+	awsURL    string
 	serveWG   sync.WaitGroup
 	bufs      sync.Pool
 	recent    recentVerdicts

@@ -2,6 +2,7 @@ package truststore
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/pem"
@@ -98,7 +99,19 @@ var (
 // several CRLs are refused with the reason and the fix. Errors wrap
 // ErrInvalidRevocationContent (and a *pemfile.Error or *MultipleCRLsError
 // when one applies).
+//
+// The same bytes parsed again get a copy of the earlier result (see
+// parsedCRLs): the ELBv2 service's check and the build that applies the
+// CRL, and every reload of an unchanged CRL, parse it once.
 func ParseCRL(file string, data []byte) (*RevocationList, error) {
+	return parseCRL(file, data, sha256.Sum256(data))
+}
+
+// parseCRL is ParseCRL for data whose SHA-256 is digest.
+func parseCRL(file string, data []byte, digest [32]byte) (*RevocationList, error) {
+	if l := parsedCRLs.get(digest); l != nil {
+		return l, nil
+	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("%w: the file is empty", ErrInvalidRevocationContent)
 	}
@@ -137,7 +150,8 @@ func ParseCRL(file string, data []byte) (*RevocationList, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidRevocationContent, err)
 	}
-	return l, nil
+	parsedCRLs.put(digest, l, len(der))
+	return l.clone(), nil
 }
 
 // MultipleCRLsError is a CRL file that holds several CRLs (the

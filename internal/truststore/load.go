@@ -46,11 +46,12 @@ func ReadCRL(file string, data []byte) (RevocationInput, error) {
 	if len(data) > MaxRevocationFileSize {
 		return RevocationInput{}, fileTooLarge(int64(len(data)))
 	}
-	l, err := ParseCRL(file, data)
+	digest := sha256.Sum256(data)
+	l, err := parseCRL(file, data, digest)
 	if err != nil {
 		return RevocationInput{}, err
 	}
-	return RevocationInput{Source: file, List: l, Digest: sha256.Sum256(data)}, nil
+	return RevocationInput{Source: file, List: l, Digest: digest}, nil
 }
 
 func fileTooLarge(n int64) error {
