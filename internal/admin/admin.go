@@ -5,9 +5,8 @@
 package admin
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
+	"edge/internal/arn"
 	"encoding/json"
 	"errors"
 	"io"
@@ -107,10 +106,11 @@ func (a *api) reload(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusBadRequest, map[string]any{"result": "failure", "problems": problems})
 }
 
-// TrustStoreARN is arn:aws:elasticloadbalancing:<region>:<account>:truststore/<name>/<hex>.
+// TrustStoreARN is arn:aws:elasticloadbalancing:<region>:<account>:truststore/<name>/<16 hex>,
+// the ARN the AWS endpoint gives the trust store of edge.yaml
+// (elbv2.FileTrustStoreARN): both come from package arn.
 func TrustStoreARN(snap *server.Snapshot, name string) string {
-	sum := sha256.Sum256([]byte("truststore/" + name))
-	return "arn:aws:elasticloadbalancing:" + snap.Config.Region + ":" + snap.Config.AccountID + ":truststore/" + name + "/" + hex.EncodeToString(sum[:6])
+	return arn.New(snap.Config.Region, snap.Config.AccountID).TrustStore(name, arn.TrustStoreID(name))
 }
 
 type trustStore struct {

@@ -1,6 +1,7 @@
 package elbv2
 
 import (
+	awsarn "edge/internal/arn"
 	"fmt"
 	"net"
 	"strconv"
@@ -11,8 +12,8 @@ import (
 )
 
 // The file layer: resources of edge.yaml shown through the API with
-// deterministic ARNs (the same ids edge already logs: server.ELBID for the
-// load balancer, proxy.TargetGroupARN for target groups) and read-only,
+// deterministic ARNs (package arn: the same ids edge logs in the elb and
+// target_group_arn fields and the admin API shows) and read-only,
 // except trust store revocations.
 
 type fileCache struct {
@@ -48,14 +49,14 @@ func (s *Service) where(cfg *config.Config, path string) *fileInfo {
 
 // FileTrustStoreARN is the ARN of a trust store defined in edge.yaml.
 func FileTrustStoreARN(region, account, name string) string {
-	return newARNs(region, account).trustStore(name, nameID("truststore/"+name))
+	return awsarn.New(region, account).TrustStore(name, awsarn.TrustStoreID(name))
 }
 
 func (s *Service) fromConfig(cfg *config.Config) *State {
 	st := NewState()
 	created := s.now()
 	lb := &LoadBalancer{LoadBalancerInfo: LoadBalancerInfo{
-		LoadBalancerArn: s.arn.loadBalancer(cfg.Name, nameID(cfg.Name)), LoadBalancerName: cfg.Name,
+		LoadBalancerArn: s.arn.loadBalancer(cfg.Name, awsarn.LoadBalancerID(cfg.Name)), LoadBalancerName: cfg.Name,
 		DNSName: s.o.ListenAddress, CanonicalHostedZoneId: hostedZone(s.o.Region), CreatedTime: created,
 		Scheme: "internet-facing", VpcId: "vpc-edge", State: LoadBalancerState{Code: "active"}, Type: "application",
 		AvailabilityZones: list[AvailabilityZone]{}, SecurityGroups: list[string]{}, IpAddressType: "ipv4",
@@ -89,7 +90,7 @@ func (s *Service) fromConfig(cfg *config.Config) *State {
 	for i, g := range cfg.TargetGroups {
 		tg := &TargetGroup{TargetGroupInfo: defaultTargetGroupInfo(g.Protocol), file: s.where(cfg, fmt.Sprintf("target_groups[%d]", i))}
 		tg.TargetGroupName = g.Name
-		tg.TargetGroupArn = s.arn.targetGroup(g.Name, nameID("targetgroup/"+g.Name))
+		tg.TargetGroupArn = s.arn.targetGroup(g.Name, awsarn.TargetGroupID(g.Name))
 		tg.TargetType = "ip"
 		for _, t := range g.Targets {
 			host, port, err := net.SplitHostPort(t)

@@ -4,9 +4,8 @@
 package server
 
 import (
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
+	"edge/internal/arn"
 	"errors"
 	"fmt"
 	"net"
@@ -160,11 +159,8 @@ func (s *Snapshot) Close() {
 
 // ELBID returns the elb log field for a load balancer name:
 // app/<name>/<16 hex>, the hex derived from the name so it is stable
-// across restarts.
-func ELBID(name string) string {
-	sum := sha256.Sum256([]byte(name))
-	return "app/" + name + "/" + hex.EncodeToString(sum[:8])
-}
+// across restarts (arn.ELB, arn.LoadBalancerID).
+func ELBID(name string) string { return arn.ELB(name, arn.LoadBalancerID(name)) }
 
 // builder accumulates problems while building.
 type builder struct {
@@ -230,7 +226,7 @@ func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
 	for _, tg := range cfg.TargetGroups {
 		b.snap.TargetGroups[tg.Name] = &proxy.TargetGroup{
 			Name:    tg.Name,
-			ARN:     proxy.TargetGroupARN(cfg.Region, cfg.AccountID, tg.Name),
+			ARN:     arn.New(cfg.Region, cfg.AccountID).TargetGroup(tg.Name, arn.TargetGroupID(tg.Name)),
 			Scheme:  strings.ToLower(tg.Protocol),
 			Targets: tg.Targets,
 		}

@@ -2,9 +2,8 @@ package server
 
 import (
 	"crypto"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
+	"edge/internal/arn"
 	"errors"
 	"fmt"
 	"os"
@@ -134,8 +133,5 @@ func (s *Snapshot) certARN(der []byte) string {
 // certARN names a server certificate as ACM would: a stable id derived
 // from the certificate, in the configured region and account.
 func certARN(snap *Snapshot, der []byte) string {
-	sum := sha256.Sum256(der)
-	h := hex.EncodeToString(sum[:16])
-	cfg := snap.Config
-	return "arn:aws:acm:" + cfg.Region + ":" + cfg.AccountID + ":certificate/" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	return arn.New(snap.Config.Region, snap.Config.AccountID).Certificate(arn.CertificateID(der))
 }

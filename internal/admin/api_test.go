@@ -1,0 +1,131 @@
+package admin_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"edge/internal/admin"
+	"edge/internal/config"
+	"edge/internal/elbv2"
+	"edge/internal/pki"
+	"edge/internal/server"
+	"edge/internal/testutil"
+)
+
+// adminEdge is a running edge with the seed trust store (A and B) on an
+// HTTPS verify listener, and its admin API.
+type adminEdge struct {
+	seed *testutil.Seed
+	srv  *server.Server
+	api  *httptest.Server
+	dir  string
+	cfg  string
+}
+
+// startAdminEdge starts edge with the trust store storeYAML (default: the
+// seed bundle, no CRLs) on a verify listener, and serves the admin API
+// without a token.
+func startAdminEdge(t *testing.T, storeYAML string) *adminEdge {
+	t.Helper()
+	e := &adminEdge{seed: testutil.NewSeed(t), dir: t.TempDir()}
+	if storeYAML == "" {
+		storeYAML = "{name: seed, ca_certificates_bundle: " + e.seed.BundlePath + "}"
+	}
+	yaml := `region: eu-west-1
+account_id: "111122223333"
+logs: {connection: "off", access: "off"}
+trust_stores:
+  - ` + storeYAML + `
+listeners:
+  - port: 0
+    mutual_authentication: {mode: verify, trust_store: seed}
+    default_actions: [{type: fixed-response, fixed_response_config: {status_code: "200"}}]
+`
+	e.cfg = filepath.Join(e.dir, "edge.yaml")
+	testutil.WriteFile(t, e.cfg, []byte(yaml))
+	cfg, err := config.Load(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := server.Build(cfg, server.Options{DevPKIDir: filepath.Join(e.dir, ".edge")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if e.srv, err = server.Start(snap, io.Discard, io.Discard, log); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.SetLoader(func() (*config.Config, error) { return config.Load(e.cfg) })
+	e.api = httptest.NewServer(admin.Handler(e.srv, ""))
+	t.Cleanup(func() {
+		e.api.Close()
+		e.srv.Shutdown(context.Background())
+	})
+	return e
+}
+
+// do sends one admin request and decodes the JSON answer.
+func (e *adminEdge) do(t *testing.T, method, path string, body []byte) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, e.api.URL+path, strings.NewReader(string(body)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return resp.StatusCode, out
+}
+
+// crlPEM is a CRL of ca revoking the given certificates, as `edge pki`
+// writes it.
+func crlPEM(t *testing.T, ca *pki.CA, revoke ...*pki.Issued) []byte {
+	t.Helper()
+	d := &pki.Dir{Path: t.TempDir(), Force: true}
+	if err := ca.Save(d.Path, "ca", true); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range revoke {
+		if err := d.Revoke("ca", strings.ToLower(r.Cert.SerialNumber.Text(16)), "keyCompromise", 24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.CRL("ca", 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(d.Path, "ca.crl.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// The admin API and the AWS endpoint name a trust store of edge.yaml with
+// the same ARN (both from package arn).
+func TestTrustStoreARNMatchesELBv2(t *testing.T) {
+	e := startAdminEdge(t, "")
+	want := elbv2.FileTrustStoreARN("eu-west-1", "111122223333", "seed")
+	code, out := e.do(t, "GET", "/trust-stores", nil)
+	stores, _ := out["TrustStores"].([]any)
+	if code != 200 || len(stores) != 1 {
+		t.Fatalf("GET /trust-stores: %d %v", code, out)
+	}
+	if got := stores[0].(map[string]any)["TrustStoreArn"]; got != want {
+		t.Errorf("admin TrustStoreArn %v; the AWS endpoint's is %s", got, want)
+	}
+	if got := admin.TrustStoreARN(e.srv.Snapshot(), "seed"); got != want {
+		t.Errorf("admin.TrustStoreARN = %s; want %s", got, want)
+	}
+}
