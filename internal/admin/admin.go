@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -189,16 +188,8 @@ func (a *api) addRevocation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := a.srv.AddRevocation(name, data)
-	switch {
-	case errors.Is(err, server.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, errorBody{"TrustStoreNotFound", err.Error()})
-		return
-	case err != nil:
-		code := "InvalidRevocationContent"
-		if strings.Contains(err.Error(), truststore.ErrTooManyEntriesCode) {
-			code = truststore.ErrTooManyEntriesCode
-		}
-		writeJSON(w, http.StatusBadRequest, errorBody{code, err.Error()})
+	if err != nil {
+		writeError(w, err)
 		return
 	}
 	snap := a.srv.Snapshot()
@@ -212,14 +203,40 @@ func (a *api) removeRevocation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.srv.RemoveRevocation(r.PathValue("name"), id); err != nil {
-		status, code := http.StatusBadRequest, "InvalidRevocationContent"
-		if errors.Is(err, server.ErrNotFound) {
-			status, code = http.StatusNotFound, "RevocationIdNotFound"
-		}
-		writeJSON(w, status, errorBody{code, err.Error()})
+		writeError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+// errorCode maps an error of the server's trust-store operations to the
+// HTTP status and the ELBv2 error code AWS answers the same mistake with.
+// The error's type decides, never its text: the errors wrap their causes
+// through config.Problems (truststore's sentinels, server.NotFoundError).
+func errorCode(err error) (int, string) {
+	var nf *server.NotFoundError
+	switch {
+	case errors.As(err, &nf) && nf.RevocationID != 0:
+		return http.StatusNotFound, "RevocationIdNotFound"
+	case errors.As(err, &nf):
+		return http.StatusNotFound, "TrustStoreNotFound"
+	case errors.Is(err, truststore.ErrTooManyRevocationEntries):
+		return http.StatusBadRequest, truststore.ErrTooManyEntriesCode
+	case errors.Is(err, truststore.ErrInvalidRevocationContent):
+		return http.StatusBadRequest, "InvalidRevocationContent"
+	case errors.Is(err, server.ErrStopped), errors.Is(err, server.ErrFileChanging):
+		// Nothing was applied; the same call can succeed later.
+		return http.StatusServiceUnavailable, "ServiceUnavailable"
+	}
+	// The configuration rebuilt around the change has another problem
+	// (a file broken since the last reload): ELBv2's code for a request
+	// whose resulting configuration is not valid.
+	return http.StatusBadRequest, "InvalidConfigurationRequest"
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	status, code := errorCode(err)
+	writeJSON(w, status, errorBody{code, err.Error()})
 }
 
 type listener struct {

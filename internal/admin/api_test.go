@@ -129,3 +129,61 @@ func TestTrustStoreARNMatchesELBv2(t *testing.T) {
 		t.Errorf("admin.TrustStoreARN = %s; want %s", got, want)
 	}
 }
+
+// Every typed error of the trust-store operations gets the HTTP status
+// and ELBv2 error code AWS answers the same mistake with; the admin API
+// tells them apart by type (errors.Is/As through config.Problems), not by
+// their text.
+func TestAdminErrorCodes(t *testing.T) {
+	e := startAdminEdge(t, "")
+	seed := e.seed
+	two := []*pki.Issued{seed.C, testutil.Client(t, seed.B, pki.Options{})}
+	for _, tc := range []struct {
+		name, method, path string
+		body               []byte
+		status             int
+		code               string
+	}{
+		{"add to an unknown store", "POST", "/trust-stores/nope/revocations", crlPEM(t, seed.B, seed.C), 404, "TrustStoreNotFound"},
+		{"remove from an unknown store", "DELETE", "/trust-stores/nope/revocations/1", nil, 404, "TrustStoreNotFound"},
+		{"remove an unknown id", "DELETE", "/trust-stores/seed/revocations/7", nil, 404, "RevocationIdNotFound"},
+		{"an id that is not a number", "DELETE", "/trust-stores/seed/revocations/x", nil, 400, "ValidationError"},
+		{"not a CRL", "POST", "/trust-stores/seed/revocations", []byte("garbage"), 400, "InvalidRevocationContent"},
+		{"a CRL of a CA outside the store", "POST", "/trust-stores/seed/revocations", crlPEM(t, seed.G, seed.H), 400, "InvalidRevocationContent"},
+		{"past max_revocation_entries", "POST", "/trust-stores/seed/revocations", crlPEM(t, seed.B, two...), 400, "TooManyTrustStoreRevocationEntries"},
+	} {
+		if tc.code == "TooManyTrustStoreRevocationEntries" {
+			// Lower the store's quota to one entry.
+			testutil.WriteFile(t, e.cfg, []byte(strings.Replace(string(readAll(t, e.cfg)), "ca_certificates_bundle: "+seed.BundlePath+"}", "ca_certificates_bundle: "+seed.BundlePath+", max_revocation_entries: 1}", 1)))
+			if err := e.srv.ReloadFromSource(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		code, out := e.do(t, tc.method, tc.path, tc.body)
+		if code != tc.status || out["Code"] != tc.code {
+			t.Errorf("%s: %d %v; want %d %s", tc.name, code, out, tc.status, tc.code)
+		}
+	}
+
+	// A CRL file that broke since the last reload: the configuration
+	// rebuilt around the new CRL is invalid, not the CRL.
+	testutil.WriteFile(t, seed.BundlePath, []byte("not a bundle\n"))
+	if code, out := e.do(t, "POST", "/trust-stores/seed/revocations", crlPEM(t, seed.B, seed.C)); code != 400 || out["Code"] != "InvalidConfigurationRequest" {
+		t.Errorf("add while the bundle file is broken: %d %v; want 400 InvalidConfigurationRequest", code, out)
+	}
+
+	// After shutdown nothing is applied: try again later.
+	e.srv.Shutdown(context.Background())
+	if code, out := e.do(t, "POST", "/trust-stores/seed/revocations", crlPEM(t, seed.B, seed.C)); code != 503 || out["Code"] != "ServiceUnavailable" {
+		t.Errorf("add after shutdown: %d %v; want 503 ServiceUnavailable", code, out)
+	}
+}
+
+func readAll(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

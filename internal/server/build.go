@@ -183,11 +183,17 @@ func (b *builder) at(path, format string, args ...any) {
 	b.ps = append(b.ps, b.cfg.Problem(path, format, args...))
 }
 
+// atErr is at with the problem's typed cause, which the Problem wraps.
+func (b *builder) atErr(err error, path, format string, args ...any) {
+	b.ps = append(b.ps, b.cfg.ProblemErr(err, path, format, args...))
+}
+
 // file reports a problem in a referenced file, pointing back at the key
-// that references it.
-func (b *builder) file(file string, line int, path, format string, args ...any) {
+// that references it; err is its typed cause (nil for none), which the
+// Problem wraps.
+func (b *builder) file(err error, file string, line int, path, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	b.ps = append(b.ps, config.Problem{File: file, Line: line, Msg: fmt.Sprintf("%s (%s at %s:%d)", msg, path, b.cfg.File, b.cfg.Line(path))})
+	b.ps = append(b.ps, config.Problem{File: file, Line: line, Msg: fmt.Sprintf("%s (%s at %s:%d)", msg, path, b.cfg.File, b.cfg.Line(path)), Err: err})
 }
 
 // Build reads every file cfg references and builds the runtime snapshot.

@@ -50,41 +50,41 @@ func (b *builder) loadCertificate(c config.Certificate, p string) (tls.Certifica
 	}
 	certPEM, err := os.ReadFile(certPath)
 	if err != nil {
-		b.file(certPath, 0, p+".certificate", "cannot read the certificate: %v", unwrapPath(err))
+		b.file(err, certPath, 0, p+".certificate", "cannot read the certificate: %v", unwrapPath(err))
 		return tls.Certificate{}, fail
 	}
 	certs, err := pki.ReadCertsPEM(certPath, certPEM)
 	if err != nil {
-		b.file(certPath, 0, p+".certificate", "%v", err)
+		b.file(err, certPath, 0, p+".certificate", "%v", err)
 		return tls.Certificate{}, fail
 	}
 	if c.CertificateChain != "" {
 		chainPath := b.cfg.Path(c.CertificateChain)
 		chainPEM, err := os.ReadFile(chainPath)
 		if err != nil {
-			b.file(chainPath, 0, p+".certificate_chain", "cannot read the certificate chain: %v", unwrapPath(err))
+			b.file(err, chainPath, 0, p+".certificate_chain", "cannot read the certificate chain: %v", unwrapPath(err))
 			return tls.Certificate{}, fail
 		}
 		chain, err := pki.ReadCertsPEM(chainPath, chainPEM)
 		if err != nil {
-			b.file(chainPath, 0, p+".certificate_chain", "%v", err)
+			b.file(err, chainPath, 0, p+".certificate_chain", "%v", err)
 			return tls.Certificate{}, fail
 		}
 		certs = append(certs, chain...)
 	}
 	keyPEM, err := os.ReadFile(keyPath)
 	if err != nil {
-		b.file(keyPath, 0, p+".private_key", "cannot read the private key: %v", unwrapPath(err))
+		b.file(err, keyPath, 0, p+".private_key", "cannot read the private key: %v", unwrapPath(err))
 		return tls.Certificate{}, fail
 	}
 	key, err := pki.ParseKeyPEM(keyPEM)
 	if err != nil {
-		b.file(keyPath, 0, p+".private_key", "%v", err)
+		b.file(err, keyPath, 0, p+".private_key", "%v", err)
 		return tls.Certificate{}, fail
 	}
 	leaf := certs[0]
 	if pub, ok := leaf.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(key.Public()) {
-		b.file(keyPath, 0, p+".private_key", "the private key does not match the certificate in %s", certPath)
+		b.file(nil, keyPath, 0, p+".private_key", "the private key does not match the certificate in %s", certPath)
 		return tls.Certificate{}, fail
 	}
 	if time.Now().After(leaf.NotAfter) {
@@ -102,7 +102,7 @@ func (b *builder) devCertificate(lc *config.Listener, p string) []tls.Certificat
 	if dev == nil {
 		var err error
 		if dev, err = pki.EnsureDev(b.opts.DevPKIDir); err != nil {
-			b.at(p, "cannot prepare the dev CA for a listener without certificates: %v", err)
+			b.atErr(err, p, "cannot prepare the dev CA for a listener without certificates: %v", err)
 			return nil
 		}
 		b.snap.DevPKI = dev
@@ -111,7 +111,7 @@ func (b *builder) devCertificate(lc *config.Listener, p string) []tls.Certificat
 	o.DNSNames, o.IPs = pki.DevServerNames(lc.Address)
 	is, err := dev.Intermediate.IssueServer(o)
 	if err != nil {
-		b.at(p, "issuing a dev certificate: %v", err)
+		b.atErr(err, p, "issuing a dev certificate: %v", err)
 		return nil
 	}
 	return []tls.Certificate{is.TLSCertificate()}

@@ -19,7 +19,7 @@ func (b *builder) listener(i int, lc *config.Listener) {
 	}
 	policy, err := tlsterm.LookupPolicy(lc.SSLPolicy)
 	if err != nil {
-		b.at(p+".ssl_policy", "%v", err)
+		b.atErr(err, p+".ssl_policy", "%v", err)
 	}
 	term := &tlsterm.Termination{Policy: policy, Now: b.opts.Now}
 	term.Rejection, _ = tlsterm.ParseRejection(b.cfg.TLSRejection) // validated already
@@ -47,11 +47,11 @@ func (b *builder) listener(i int, lc *config.Listener) {
 	}
 	cache, err := tlsterm.NewCertificates(certs)
 	if err != nil {
-		b.at(p+".certificates", "%v", err)
+		b.atErr(err, p+".certificates", "%v", err)
 		return
 	}
 	term.Certificates = cache
 	if l.TLS, err = term.Config(); err != nil {
-		b.at(p, "%v", err)
+		b.atErr(err, p, "%v", err)
 	}
 }

@@ -31,7 +31,7 @@ func (b *builder) logs() {
 		}
 		d, err := logfmt.ParseDestination(s)
 		if err != nil {
-			b.at(l.path, "%v", err)
+			b.atErr(err, l.path, "%v", err)
 			continue
 		}
 		if d.Kind == "file" || d.Kind == "dir" {

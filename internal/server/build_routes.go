@@ -20,7 +20,7 @@ func (b *builder) routes(l *Listener, lc *config.Listener, p string) {
 		for k, c := range rc.Conditions {
 			cond, err := condition(c)
 			if err != nil {
-				b.at(fmt.Sprintf("%s.conditions[%d]", rp, k), "%v", err)
+				b.atErr(err, fmt.Sprintf("%s.conditions[%d]", rp, k), "%v", err)
 				continue
 			}
 			conds = append(conds, cond)
@@ -41,7 +41,7 @@ func (b *builder) action(a config.Action, p string, fw *proxy.Forwarding) (http.
 		fr := a.FixedResponseConfig
 		h, err := route.NewFixedResponse(fr.StatusCode, fr.ContentType, fr.MessageBody)
 		if err != nil {
-			b.at(p, "%v", err)
+			b.atErr(err, p, "%v", err)
 		}
 		ct := fr.ContentType
 		if ct == "" {

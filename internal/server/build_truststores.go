@@ -24,7 +24,7 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 	var pe *os.PathError
 	switch {
 	case errors.As(err, &pe):
-		b.file(bundlePath, 0, p+".ca_certificates_bundle", "cannot read the CA bundle: %v", pe.Err)
+		b.file(err, bundlePath, 0, p+".ca_certificates_bundle", "cannot read the CA bundle: %v", pe.Err)
 		return
 	case errors.As(err, &be):
 		for _, prob := range be.Problems {
@@ -32,11 +32,11 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 			if prob.Index > 0 {
 				msg = fmt.Sprintf("InvalidCaCertificatesBundle: certificate #%d: %s", prob.Index, prob.Reason)
 			}
-			b.file(bundlePath, prob.Line, p+".ca_certificates_bundle", "%s", msg)
+			b.file(be, bundlePath, prob.Line, p+".ca_certificates_bundle", "%s", msg)
 		}
 		return
 	case err != nil:
-		b.file(bundlePath, 0, p+".ca_certificates_bundle", "%v", err)
+		b.file(err, bundlePath, 0, p+".ca_certificates_bundle", "%v", err)
 		return
 	}
 	version := sha256.New()
@@ -49,10 +49,10 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 		in, err := truststore.LoadCRL(path)
 		switch {
 		case errors.As(err, &pe):
-			b.file(path, 0, rp, "cannot read the CRL: %v", pe.Err)
+			b.file(err, path, 0, rp, "cannot read the CRL: %v", pe.Err)
 			continue
 		case err != nil:
-			b.file(path, 0, rp, "%v", err)
+			b.file(err, path, 0, rp, "%v", err)
 			continue
 		}
 		if b.opts.RemovedRevocations[ts.Name][in.Key()] {
@@ -73,7 +73,7 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 	})
 	if err != nil {
 		for _, e := range unjoin(err) {
-			b.at(p+".revocations", "%v", e)
+			b.atErr(e, p+".revocations", "%v", e)
 		}
 		return
 	}

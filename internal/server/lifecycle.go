@@ -135,10 +135,13 @@ func (s *Server) observe(snap *Snapshot) {
 // Shutdown stops accepting, lets in-flight requests finish until ctx ends,
 // waits for handshakes in progress (each is bounded by the handshake
 // timeout) and flushes and closes every log: no line of a finished
-// connection is lost.
+// connection is lost. A second call returns nil at once.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
+	if s.stopped {
+		return nil // a second Shutdown: everything is closed already
+	}
 	s.ready.Store(false)
 	s.stopped = true
 	var errs []error

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
@@ -21,6 +22,7 @@ type Certificates struct {
 	cm    *certmagic.Config
 	def   *tls.Certificate
 	all   []*tls.Certificate
+	stop  sync.Once
 }
 
 // NewCertificates indexes certs; certs[0] is the default. Close releases
@@ -89,9 +91,11 @@ func (c *Certificates) All() []*tls.Certificate {
 // Default returns the default certificate.
 func (c *Certificates) Default() *tls.Certificate { return c.def }
 
-// Close stops the certificate cache.
+// Close stops the certificate cache; closing again does nothing.
 func (c *Certificates) Close() {
-	if c.cache != nil {
-		c.cache.Stop()
-	}
+	c.stop.Do(func() {
+		if c.cache != nil {
+			c.cache.Stop()
+		}
+	})
 }

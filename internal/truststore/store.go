@@ -139,10 +139,16 @@ type Options struct {
 // ErrInvalidRevocationContent is ALB's error for a CRL it cannot use.
 var ErrInvalidRevocationContent = errors.New(errInvalidRevocationCode)
 
+// ErrTooManyRevocationEntries is ALB's error for a trust store past its
+// revocation quotas (MaxRevocationLists lists, MaxRevocationEntries
+// entries or Options.MaxRevocationEntries): New's error wraps it.
+var ErrTooManyRevocationEntries = errors.New(ErrTooManyEntriesCode)
+
 // New builds a Store from bundle certificates and CRLs. In alb mode each
 // CRL must be signed by a CA of the bundle; otherwise the error wraps
 // ErrInvalidRevocationContent and names the CRL's Source. ALB's quotas on
-// CRL count and entries are enforced.
+// CRL count and entries are enforced (the error wraps
+// ErrTooManyRevocationEntries). Several problems are joined (errors.Join).
 func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options) (*Store, error) {
 	s := &Store{
 		Name:      name,
@@ -158,7 +164,7 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options
 	}
 	var errs []error
 	if len(crls) > MaxRevocationLists {
-		errs = append(errs, fmt.Errorf("%s: trust store %s has %d revocation lists; ALB allows at most %d", ErrTooManyEntriesCode, name, len(crls), MaxRevocationLists))
+		errs = append(errs, fmt.Errorf("%w: trust store %s has %d revocation lists; ALB allows at most %d", ErrTooManyRevocationEntries, name, len(crls), MaxRevocationLists))
 	}
 	limit := o.MaxRevocationEntries
 	if limit == 0 {
@@ -169,7 +175,7 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options
 		total += in.List.Entries
 	}
 	if total > limit {
-		errs = append(errs, fmt.Errorf("%s: trust store %s has %d revocation entries; the limit is %d (ALB's quota; max_revocation_entries lifts it)", ErrTooManyEntriesCode, name, total, limit))
+		errs = append(errs, fmt.Errorf("%w: trust store %s has %d revocation entries; the limit is %d (ALB's quota; max_revocation_entries lifts it)", ErrTooManyRevocationEntries, name, total, limit))
 	}
 	ids := o.IDs
 	if ids == nil {
