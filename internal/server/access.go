@@ -69,11 +69,10 @@ func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Ha
 	case r.ProtoMajor == 2 && cv != nil:
 		// HTTP/2: the stream's reads and writes, watched per stream (an
 		// allocation HTTP/1 requests do not pay).
-		sm := &stream{rw: w}
-		st.ri.Progress = &sm.progress
-		st.cw.count = &sm.progress
-		s.watch.addStream(sm)
-		defer s.watch.removeStream(sm)
+		sm := s.watch.AddStream(w, nil)
+		st.ri.Progress = &sm.Progress
+		st.cw.count = &sm.Progress
+		defer s.watch.RemoveStream(sm)
 	}
 	st.body.ReadCloser, st.body.ri = r.Body, &st.ri
 	if r.Body != nil && r.Body != http.NoBody {

@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"net/http"
-	"net/netip"
 	"strings"
 
 	"edge/internal/config"
@@ -79,37 +78,21 @@ func condition(c config.Condition) (route.Condition, error) {
 	vals := c.ConditionValues()
 	switch c.Field {
 	case "host-header":
-		return route.HostHeader{Values: lowerAll(vals)}, nil
+		return route.NewHostHeader(vals), nil
 	case "path-pattern":
-		return route.PathPattern{Values: vals}, nil
+		return route.NewPathPattern(vals), nil
 	case "http-header":
-		return route.HTTPHeader{Name: c.HTTPHeaderConfig.HTTPHeaderName, Values: lowerAll(vals)}, nil
+		return route.NewHTTPHeader(c.HTTPHeaderConfig.HTTPHeaderName, vals), nil
 	case "http-request-method":
-		return route.Method{Values: vals}, nil
+		return route.NewMethod(vals), nil
 	case "query-string":
 		var kvs []route.KeyValue
 		for _, kv := range c.QueryStringConfig.Values {
-			kvs = append(kvs, route.KeyValue{Key: strings.ToLower(kv.Key), Value: strings.ToLower(kv.Value)})
+			kvs = append(kvs, route.KeyValue{Key: kv.Key, Value: kv.Value})
 		}
-		return route.QueryString{Values: kvs}, nil
+		return route.NewQueryString(kvs), nil
 	case "source-ip":
-		var ps []netip.Prefix
-		for _, v := range vals {
-			p, err := netip.ParsePrefix(v)
-			if err != nil {
-				return nil, err
-			}
-			ps = append(ps, p.Masked())
-		}
-		return route.SourceIP{Prefixes: ps}, nil
+		return route.NewSourceIP(vals)
 	}
 	return nil, fmt.Errorf("unknown condition field %q", c.Field)
-}
-
-func lowerAll(vals []string) []string {
-	out := make([]string, len(vals))
-	for i, v := range vals {
-		out[i] = strings.ToLower(v)
-	}
-	return out
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"edge/internal/idle"
 	"errors"
 	"io"
 	"net"
@@ -90,7 +91,7 @@ type countingWriter struct {
 	headerBytes        int64
 	n                  int64
 	// count is the HTTP/2 stream's progress (nil for HTTP/1).
-	count *reqinfo.Progress
+	count *idle.Progress
 }
 
 var connectionClose = []string{"close"}

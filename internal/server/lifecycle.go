@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"edge/internal/idle"
 	"errors"
 	"fmt"
 	"io"
@@ -50,7 +51,7 @@ type Server struct {
 	removedCRLs map[string]map[string]bool
 
 	loader func() (*config.Config, error)
-	watch  *watchdog
+	watch  *idle.Watchdog
 }
 
 // ListenError is a listener that could not bind its address (a port in
@@ -79,7 +80,7 @@ func Start(snap *Snapshot, stdout, stderr io.Writer, log *slog.Logger) (*Server,
 	}
 	s.logs.Store(lg)
 	s.current.Store(snap)
-	s.watch = newWatchdog(func() (idle, header time.Duration) {
+	s.watch = idle.New(func() (idleTimeout, headerTimeout time.Duration) {
 		c := s.current.Load().Config
 		return time.Duration(c.IdleTimeoutSeconds) * time.Second, time.Duration(c.ClientHeaderTimeoutSeconds) * time.Second
 	})

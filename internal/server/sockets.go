@@ -153,7 +153,11 @@ func (s *Server) serveSocket(inner net.Listener, bd *binding) *socket {
 	hsTimeout := func() time.Duration {
 		return time.Duration(s.current.Load().Config.ClientHandshakeTimeoutSeconds) * time.Second
 	}
-	so.tl = tlsterm.NewListener(inner, bindConn, hsTimeout, func(r *tlsterm.Result) { s.logConn(r, so) })
+	so.tl = tlsterm.NewListener(inner, tlsterm.Hooks{
+		TLSConfig:        bindConn,
+		HandshakeTimeout: hsTimeout,
+		OnResult:         func(r *tlsterm.Result) { s.logConn(r, so) },
+	})
 	so.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var bd *binding
@@ -177,7 +181,7 @@ func (s *Server) serveSocket(inner net.Listener, bd *binding) *socket {
 					}
 				}
 			}
-			s.watch.connState(c, st)
+			s.connState(c, st)
 		},
 		// No ReadHeaderTimeout or IdleTimeout: s.watch enforces both
 		// without moving a read deadline per request.
