@@ -187,3 +187,138 @@ func readAll(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// The read endpoints describe the running state as the ELBv2 operations
+// name it; a revocation added shows in DescribeTrustStoreRevocations and
+// in the trust store's totals.
+func TestAdminDescribes(t *testing.T) {
+	e := startAdminEdge(t, "")
+	crl := crlPEM(t, e.seed.B, e.seed.C)
+	if code, out := e.do(t, "POST", "/trust-stores/seed/revocations", crl); code != 200 || out["TrustStoreRevocations"] == nil {
+		t.Fatalf("add: %d %v", code, out)
+	}
+	code, out := e.do(t, "GET", "/trust-stores/seed/revocations", nil)
+	revs, _ := out["TrustStoreRevocations"].([]any)
+	if code != 200 || len(revs) != 1 {
+		t.Fatalf("revocations: %d %v", code, out)
+	}
+	rv := revs[0].(map[string]any)
+	if rv["RevocationId"] != 1.0 || rv["RevocationType"] != "CRL" || rv["NumberOfRevokedEntries"] != 1.0 || rv["NextUpdate"] == "" ||
+		rv["TrustStoreArn"] != elbv2.FileTrustStoreARN("eu-west-1", "111122223333", "seed") {
+		t.Errorf("revocation: %v", rv)
+	}
+	if code, out = e.do(t, "GET", "/trust-stores/nope/revocations", nil); code != 404 || out["Code"] != "TrustStoreNotFound" {
+		t.Errorf("revocations of an unknown store: %d %v", code, out)
+	}
+	_, out = e.do(t, "GET", "/trust-stores", nil)
+	ts := out["TrustStores"].([]any)[0].(map[string]any)
+	if ts["TotalRevokedEntries"] != 1.0 || ts["NumberOfCaCertificates"] != 2.0 || ts["RevocationCheck"] != "alb" || ts["Status"] != "ACTIVE" {
+		t.Errorf("trust store: %v", ts)
+	}
+	code, out = e.do(t, "GET", "/listeners", nil)
+	ls, _ := out["Listeners"].([]any)
+	if code != 200 || len(ls) != 1 {
+		t.Fatalf("listeners: %d %v", code, out)
+	}
+	l := ls[0].(map[string]any)
+	if l["Mode"] != "verify" || l["TrustStore"] != "seed" || l["Protocol"] != "HTTPS" || l["SslPolicy"] != "ELBSecurityPolicy-2016-08" ||
+		l["Address"] != e.srv.Addrs()[0].String() || l["DefaultAction"] == "" {
+		t.Errorf("listener: %v", l)
+	}
+	if code, out = e.do(t, "GET", "/connections/recent", nil); code != 200 || out["Connections"] == nil {
+		t.Errorf("recent: %d %v", code, out)
+	}
+	if code, out = e.do(t, "DELETE", "/trust-stores/seed/revocations/1", nil); code != 200 {
+		t.Errorf("remove: %d %v", code, out)
+	}
+}
+
+// POST /reload answers the problems of a failed reload, one line each,
+// and success once the file is fixed.
+func TestAdminReload(t *testing.T) {
+	e := startAdminEdge(t, "")
+	good := readAll(t, e.cfg)
+	testutil.WriteFile(t, e.cfg, []byte(strings.Replace(string(good), "mode: verify", "mode: sometimes", 1)))
+	code, out := e.do(t, "POST", "/reload", nil)
+	ps, _ := out["problems"].([]any)
+	if code != 400 || out["result"] != "failure" || len(ps) != 1 || !strings.Contains(ps[0].(string), "edge.yaml:") || !strings.Contains(ps[0].(string), "sometimes") {
+		t.Errorf("failed reload: %d %v", code, out)
+	}
+	testutil.WriteFile(t, e.cfg, good)
+	if code, out = e.do(t, "POST", "/reload", nil); code != 200 || out["result"] != "success" {
+		t.Errorf("reload: %d %v", code, out)
+	}
+	// A server without a configuration source: the error is the only
+	// problem.
+	bare := httptest.NewServer(admin.Handler(e.srv, ""))
+	defer bare.Close()
+	e.srv.SetLoader(nil)
+	resp, err := http.Post(bare.URL+"/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Errorf("reload without a source: %d", resp.StatusCode)
+	}
+}
+
+// With a token every endpoint but the probes wants it.
+func TestAdminToken(t *testing.T) {
+	e := startAdminEdge(t, "")
+	api := httptest.NewServer(admin.Handler(e.srv, "s3cret"))
+	defer api.Close()
+	get := func(path, auth string) *http.Response {
+		req, _ := http.NewRequest("GET", api.URL+path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if r := get(p, ""); r.StatusCode != 200 {
+			t.Errorf("%s without a token: %d", p, r.StatusCode)
+		}
+	}
+	for _, p := range []string{"/metrics", "/trust-stores", "/listeners"} {
+		if r := get(p, ""); r.StatusCode != 401 || r.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("%s without a token: %d %v", p, r.StatusCode, r.Header)
+		}
+		if r := get(p, "Bearer wrong"); r.StatusCode != 401 {
+			t.Errorf("%s with a wrong token: %d", p, r.StatusCode)
+		}
+		if r := get(p, "Bearer s3cret"); r.StatusCode != 200 {
+			t.Errorf("%s with the token: %d", p, r.StatusCode)
+		}
+	}
+	e.srv.Shutdown(context.Background())
+	if r := get("/readyz", ""); r.StatusCode != 503 {
+		t.Errorf("readyz after shutdown: %d; want 503", r.StatusCode)
+	}
+}
+
+// admin.listen "" binds nothing; the listener still follows reloads.
+func TestAdminStartWithoutListen(t *testing.T) {
+	e := startAdminEdge(t, "")
+	a, err := admin.Start(e.srv, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Shutdown(context.Background())
+	if a.Addr() != nil || a.URL() != "" {
+		t.Errorf("Addr %v URL %q; want none", a.Addr(), a.URL())
+	}
+	// A reload that adds admin.listen is logged as needing a restart.
+	testutil.WriteFile(t, e.cfg, append(readAll(t, e.cfg), []byte("admin: {listen: \"127.0.0.1:0\"}\n")...))
+	if err := e.srv.ReloadFromSource(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Addr() != nil {
+		t.Error("a reload bound the admin listener")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/caddyserver/certmagic"
@@ -71,6 +72,13 @@ func (c *Certificates) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certific
 func (c *Certificates) choose(hello *tls.ClientHelloInfo) (*tls.Certificate, bool) {
 	if hello.ServerName == "" {
 		return c.def, false
+	}
+	if lower := strings.ToLower(hello.ServerName); lower != hello.ServerName {
+		// Host names compare without case (RFC 4343), as crypto/tls's own
+		// certificate choice does; certmagic's index is lower case.
+		h := *hello
+		h.ServerName = lower
+		hello = &h
 	}
 	cert, err := c.cm.GetCertificate(hello)
 	if err != nil || cert == nil || cert.Certificate == nil {
