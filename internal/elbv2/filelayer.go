@@ -1,14 +1,15 @@
 package elbv2
 
 import (
-	awsarn "edge/internal/arn"
 	"fmt"
 	"net"
 	"strconv"
 	"sync"
 
+	awsarn "edge/internal/arn"
 	"edge/internal/config"
 	"edge/internal/tlsterm"
+	"edge/internal/truststore"
 )
 
 // The file layer: resources of edge.yaml shown through the API with
@@ -73,12 +74,14 @@ func (s *Service) fromConfig(cfg *config.Config) *State {
 		ts := &TrustStore{Name: t.Name, Arn: FileTrustStoreARN(s.o.Region, s.o.AccountID, t.Name),
 			NumberOfCaCertificates: fileBundleCount(f.path), Created: created.Time, file: f}
 		var next int64
-		for _, crl := range t.Revocations {
+		pins := make([]int64, len(t.Revocations))
+		for j, crl := range t.Revocations {
+			pins[j] = crl.RevocationID
+		}
+		ids := truststore.FirstIDs(pins) // as the server numbers them
+		for j, crl := range t.Revocations {
 			path := cfg.Path(crl.File)
-			id := crl.RevocationID
-			if id == 0 {
-				id = next + 1
-			}
+			id := ids[j]
 			next = max(next, id)
 			ts.Revocations = append(ts.Revocations, &Revocation{ID: id, Entries: fileCRLEntries(path), Path: path})
 		}

@@ -58,6 +58,8 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 		if b.opts.RemovedRevocations[ts.Name][in.Key()] {
 			continue // removed through the admin API; a rewrite of the file is a new CRL
 		}
+		in.ID = r.RevocationID // pinned (revocation_id), or 0: numbered
+
 		version.Write(in.Digest[:])
 		crls = append(crls, in)
 	}
