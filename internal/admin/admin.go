@@ -6,7 +6,6 @@ package admin
 
 import (
 	"crypto/subtle"
-	"edge/internal/arn"
 	"encoding/json"
 	"errors"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"edge/internal/arn"
 	"edge/internal/config"
 	"edge/internal/server"
 	"edge/internal/truststore"
@@ -240,7 +240,11 @@ func writeError(w http.ResponseWriter, err error) {
 }
 
 type listener struct {
-	Index                         int    `json:"Index"`
+	Index int `json:"Index"`
+	// LoadBalancer names the listener's load balancer; ELB is its elb
+	// log field (app/NAME/ID).
+	LoadBalancer                  string `json:"LoadBalancer"`
+	ELB                           string `json:"ELB"`
 	Address                       string `json:"Address"`
 	Protocol                      string `json:"Protocol"`
 	SslPolicy                     string `json:"SslPolicy,omitempty"`
@@ -258,6 +262,9 @@ func (a *api) listeners(w http.ResponseWriter, r *http.Request) {
 	out := []listener{}
 	for i, l := range snap.Listeners {
 		v := listener{Index: l.Index, Address: l.Addr(), Protocol: l.Protocol, Mode: "off", AdvertiseTrustStoreCaNames: "off", Rules: l.Rules, DefaultAction: l.DefaultAction}
+		if lb := l.LoadBalancer; lb != nil {
+			v.LoadBalancer, v.ELB = lb.Name, lb.ELB
+		}
 		if i < len(addrs) {
 			v.Address = addrs[i].String()
 		}

@@ -222,7 +222,7 @@ func TestAdminDescribes(t *testing.T) {
 	}
 	l := ls[0].(map[string]any)
 	if l["Mode"] != "verify" || l["TrustStore"] != "seed" || l["Protocol"] != "HTTPS" || l["SslPolicy"] != "ELBSecurityPolicy-2016-08" ||
-		l["Address"] != e.srv.Addrs()[0].String() || l["DefaultAction"] == "" {
+		l["Address"] != e.srv.Addrs()[0].String() || l["DefaultAction"] == "" || l["LoadBalancer"] != "edge" || !strings.HasPrefix(l["ELB"].(string), "app/edge/") {
 		t.Errorf("listener: %v", l)
 	}
 	if code, out = e.do(t, "GET", "/connections/recent", nil); code != 200 || out["Connections"] == nil {

@@ -6,7 +6,6 @@ package proxy
 import (
 	"context"
 	"crypto/tls"
-	"edge/internal/arn"
 	"errors"
 	"math/rand/v2"
 	"net"
@@ -16,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"edge/internal/arn"
 	"edge/internal/reqinfo"
 )
 

@@ -45,7 +45,8 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 // serveLogged runs a listener's router for one request: it creates the
 // request's reqinfo, counts bytes both ways and writes one access-log line
 // when the response is done.
-func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Handler, w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveLogged(bd *binding, so *socket, w http.ResponseWriter, r *http.Request) {
+	l, port := bd.l, so.port
 	mode := tlsterm.ModeOff
 	if l.Term != nil {
 		mode = l.Term.Mode
@@ -69,7 +70,7 @@ func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Ha
 	case r.ProtoMajor == 2 && cv != nil:
 		// HTTP/2: the stream's reads and writes, watched per stream (an
 		// allocation HTTP/1 requests do not pay).
-		sm := s.watch.AddStream(w, nil)
+		sm := s.watch.AddStream(w, so.limits)
 		st.ri.Progress = &sm.Progress
 		st.cw.count = &sm.Progress
 		defer s.watch.RemoveStream(sm)
@@ -85,7 +86,7 @@ func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Ha
 		// A forward whose client went away mid-response aborts the
 		// handler (http.ErrAbortHandler); it still gets its line.
 		if !logged {
-			s.writeAccess(snap, l, r, &st.ri, &st.cw, head+st.body.n, port)
+			s.writeAccess(bd, r, &st.ri, &st.cw, head+st.body.n, port)
 		}
 	}()
 	if status := refusal(r, head, xff); status != 0 {
@@ -95,7 +96,7 @@ func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Ha
 		}
 		proxy.WriteError(&st.cw, r, status)
 	} else {
-		if ka := snap.keepAlive; ka > 0 && !res.Start.IsZero() && st.ri.Received.Sub(res.Start) > ka {
+		if ka := l.LoadBalancer.keepAlive; ka > 0 && !res.Start.IsZero() && st.ri.Received.Sub(res.Start) > ka {
 			// client_keep_alive.seconds: ALB answers one more request and
 			// closes (HTTP/1.1: Connection: close; h2: net/http turns the
 			// header into GOAWAY).
@@ -103,10 +104,10 @@ func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Ha
 		}
 		// Handlers find st.ri through the writer (reqinfo.Of): a request
 		// copy with a new context would cost an allocation per request.
-		next.ServeHTTP(&st.cw, r)
+		l.Handler.ServeHTTP(&st.cw, r)
 	}
 	logged = true
-	s.writeAccess(snap, l, r, &st.ri, &st.cw, head+st.body.n, port)
+	s.writeAccess(bd, r, &st.ri, &st.cw, head+st.body.n, port)
 }
 
 // noResult stands for the handshake of a connection edge did not accept
@@ -125,12 +126,13 @@ func tlsFields(rec *logfmt.AccessRecord, res *tlsterm.Result, snap *Snapshot) {
 	}
 }
 
-func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *reqinfo.Request, cw *countingWriter, received int64, port int) {
+func (s *Server) writeAccess(bd *binding, r *http.Request, ri *reqinfo.Request, cw *countingWriter, received int64, port int) {
 	end := time.Now()
 	res := ri.Conn
+	l := bd.l
 	rec := logfmt.AccessRecord{
 		Time:                end,
-		ELB:                 snap.ELB,
+		ELB:                 l.LoadBalancer.ELB,
 		Client:              res.Remote,
 		Target:              ri.Target,
 		RequestProcessing:   -1,
@@ -174,7 +176,7 @@ func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *r
 	}
 	if res.TLS {
 		scheme = "https"
-		tlsFields(&rec, res, snap)
+		tlsFields(&rec, res, bd.snap)
 	}
 	if !ri.Dispatched.IsZero() {
 		rec.RequestProcessing = ri.Dispatched.Sub(ri.Received)
@@ -201,6 +203,6 @@ func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *r
 	}
 	bp := s.bufs.Get().(*[]byte)
 	*bp = logfmt.AppendAccess((*bp)[:0], &rec)
-	s.logs.Load().access.Write(*bp)
+	bd.log.cur.Load().access.Write(*bp)
 	s.bufs.Put(bp)
 }

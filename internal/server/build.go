@@ -5,7 +5,6 @@ package server
 
 import (
 	"crypto/tls"
-	"edge/internal/arn"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"edge/internal/arn"
 	"edge/internal/attributes"
 	"edge/internal/config"
 	"edge/internal/logfmt"
@@ -46,9 +46,10 @@ type Options struct {
 	ExtraRevocations   map[string][]truststore.RevocationInput
 	RemovedRevocations map[string]map[string]bool
 
-	// proxy is the serving snapshot's, offered to a reload: reused when
-	// the target settings are unchanged, so target connections survive.
-	proxy *proxy.Proxy
+	// proxies are the serving snapshot's, by load balancer name, offered
+	// to a reload: reused when the load balancer's idle timeout is
+	// unchanged, so target connections survive.
+	proxies map[string]*proxy.Proxy
 }
 
 // StoreVersion identifies a trust store's content, like API Gateway's
@@ -63,23 +64,26 @@ type StoreVersion struct {
 // Build; a reload builds a new Snapshot.
 type Snapshot struct {
 	Config *config.Config
-	// ELB is the load balancer id logged in the elb field.
+	// LoadBalancers are the default load balancer (the top-level name,
+	// attributes and logs) and then those of load_balancers, in order;
+	// each lists its listeners.
+	LoadBalancers []*LoadBalancer
+	// ELB is the default load balancer's elb log field (app/NAME/ID);
+	// each listener logs its own load balancer's (Listener.LoadBalancer).
 	ELB         string
 	TrustStores map[string]*truststore.Store
 	Listeners   []*Listener
-	ConnLog     logfmt.Destination
-	AccessLog   logfmt.Destination
+	// ConnLog and AccessLog are the default load balancer's destinations.
+	ConnLog   logfmt.Destination
+	AccessLog logfmt.Destination
 	// Notes are things worth telling the user that are not errors.
 	Notes []string
 	// DevPKI is the dev PKI used, if any listener needed it.
 	DevPKI *pki.DevPKI
-	// Proxy forwards to the target groups; TargetGroups by name.
+	// Proxy is the default load balancer's forwarder (each load balancer
+	// has its own: LoadBalancer.Proxy); TargetGroups by name, shared.
 	Proxy        *proxy.Proxy
 	TargetGroups map[string]*proxy.TargetGroup
-	// ownsProxy tells Close to close Proxy: false while a reload's new
-	// snapshot shares its predecessor's, until the reload hands it over
-	// (under Server.reloadMu).
-	ownsProxy bool
 	// StoreVersions by trust store name.
 	StoreVersions map[string]StoreVersion
 	// Files lists every file the configuration read, for change watching;
@@ -97,14 +101,17 @@ type Snapshot struct {
 	// of their DER: every copy of a tls.Certificate (certmagic hands out
 	// copies) shares it, and a pointer hashes faster than the DER.
 	arns map[*byte]string
+	// acmDev are the certificate ARNs served with a dev-CA certificate
+	// (ACM is not emulated), for the server's log.
+	acmDev []string
 
-	// Attributes are the load balancer's effective attributes; LB their
-	// typed values.
+	// Attributes are the default load balancer's effective attributes; LB
+	// their typed values.
 	Attributes attributes.Set
 	LB         attributes.LoadBalancerValues
-	// keepAlive is client_keep_alive.seconds: a request on a connection
-	// older than it gets Connection: close.
-	keepAlive time.Duration
+	// minIdle is the shortest idle timeout of the load balancers (the
+	// idle.Watchdog's tick follows it).
+	minIdle time.Duration
 }
 
 // keepVersions carries load times over from old for unchanged content.
@@ -134,6 +141,11 @@ type Listener struct {
 	Rules int
 	// DevCertificate is true when the dev CA issued the certificate.
 	DevCertificate bool
+	// LoadBalancer is the one the listener belongs to
+	// (listeners[].load_balancer): its elb id, attributes and logs apply.
+	LoadBalancer *LoadBalancer
+	// certs describe Term.Certificates.All(), in order.
+	certs []certInfo
 	// Attributes are the listener's effective attributes; Forwarding the
 	// request and response rewriting they and the load balancer's ask
 	// for.
@@ -147,8 +159,10 @@ func (l *Listener) Addr() string { return net.JoinHostPort(l.Address, strconv.It
 // Close releases what the snapshot holds (certificate caches, idle
 // connections to targets).
 func (s *Snapshot) Close() {
-	if s.Proxy != nil && s.ownsProxy {
-		s.Proxy.Close()
+	for _, lb := range s.LoadBalancers {
+		if lb.Proxy != nil && lb.ownsProxy {
+			lb.Proxy.Close()
+		}
 	}
 	for _, l := range s.Listeners {
 		if l.Term != nil && l.Term.Certificates != nil {
@@ -212,8 +226,7 @@ func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
 		Attributes:    cfg.AttributeSet,
 		LB:            cfg.AttributeSet.LoadBalancer(),
 	}}
-	b.snap.keepAlive = b.snap.LB.ClientKeepAlive
-	b.snap.opts.proxy = nil // offered to this build only
+	b.snap.opts.proxies = nil // offered to this build only
 	if opts.DevPKIDir == "" {
 		b.opts.DevPKIDir = cfg.Path(".edge")
 	}
@@ -221,13 +234,8 @@ func Build(cfg *config.Config, opts Options) (*Snapshot, error) {
 	if cfg.File != "" {
 		b.track(cfg.File)
 	}
+	b.loadBalancers()
 	b.logs()
-	idle := time.Duration(cfg.IdleTimeoutSeconds) * time.Second
-	if p := opts.proxy; p != nil && p.IdleTimeout() == idle {
-		b.snap.Proxy = p // the serving snapshot's: keep its connections
-	} else {
-		b.snap.Proxy, b.snap.ownsProxy = proxy.New(idle), true
-	}
 	b.snap.TargetGroups = map[string]*proxy.TargetGroup{}
 	for _, tg := range cfg.TargetGroups {
 		b.snap.TargetGroups[tg.Name] = &proxy.TargetGroup{
@@ -262,6 +270,9 @@ func (b *builder) attributeNotes() {
 		}
 	}
 	note("attributes", b.cfg.AttributeSet)
+	for i, lb := range b.cfg.LoadBalancers {
+		note(fmt.Sprintf("load_balancers[%d].attributes", i), lb.AttributeSet)
+	}
 	for i, tg := range b.cfg.TargetGroups {
 		note(fmt.Sprintf("target_groups[%d].attributes", i), tg.AttributeSet)
 	}

@@ -3,30 +3,66 @@ package server
 import (
 	"crypto"
 	"crypto/tls"
-	"edge/internal/arn"
 	"errors"
 	"fmt"
 	"os"
 	"time"
 
+	"edge/internal/arn"
 	"edge/internal/config"
 	"edge/internal/pki"
 )
 
+// certInfo is what the configuration says of one listener certificate.
+type certInfo struct {
+	// arn is certificate_arn ("" when not given: the ARN is derived from
+	// the certificate, certARN).
+	arn string
+	// dev: the dev CA issued it, for a certificate given only as an ARN
+	// (ACM is not emulated).
+	dev bool
+}
+
 // certificates loads a listener's server certificates, or issues one from
-// the dev CA when it has none.
+// the dev CA when it has none. A certificate given only by its
+// certificate_arn is issued by the dev CA too (ACM is not emulated), for
+// the names of a listener without certificates. It records in l.certs
+// what each certificate is; nil means problems were reported (or
+// CheckOnly with a dev certificate).
 func (b *builder) certificates(l *Listener, lc *config.Listener, p string) []tls.Certificate {
 	if len(lc.Certificates) == 0 {
 		l.DevCertificate = true
+		l.certs = []certInfo{{dev: true}}
 		if b.opts.CheckOnly {
 			return nil
 		}
-		return b.devCertificate(lc, p)
+		if tc, ok := b.devCertificate(lc, p); ok {
+			return []tls.Certificate{tc}
+		}
+		return nil
 	}
 	var out []tls.Certificate
 	ok := true
 	for j, c := range lc.Certificates {
 		cp := fmt.Sprintf("%s.certificates[%d]", p, j)
+		info := certInfo{arn: c.CertificateArn}
+		if c.Certificate == "" && c.PrivateKey == "" && c.CertificateArn != "" {
+			info.dev = true
+			l.certs = append(l.certs, info)
+			if j == 0 {
+				l.DevCertificate = true // the default certificate names localhost
+			}
+			b.snap.acmDev = append(b.snap.acmDev, c.CertificateArn)
+			if b.opts.CheckOnly {
+				ok = false // nothing to serve; nothing wrong either
+				continue
+			}
+			tc, issued := b.devCertificate(lc, cp)
+			ok = ok && issued
+			out = append(out, tc)
+			continue
+		}
+		l.certs = append(l.certs, info)
 		tc, err := b.loadCertificate(c, cp)
 		if err != nil {
 			ok = false
@@ -97,13 +133,15 @@ func (b *builder) loadCertificate(c config.Certificate, p string) (tls.Certifica
 	return tc, nil
 }
 
-func (b *builder) devCertificate(lc *config.Listener, p string) []tls.Certificate {
+// devCertificate issues a certificate from the dev CA for localhost, the
+// loopback addresses and the listener's address.
+func (b *builder) devCertificate(lc *config.Listener, p string) (tls.Certificate, bool) {
 	dev := b.snap.DevPKI
 	if dev == nil {
 		var err error
 		if dev, err = pki.EnsureDev(b.opts.DevPKIDir); err != nil {
-			b.atErr(err, p, "cannot prepare the dev CA for a listener without certificates: %v", err)
-			return nil
+			b.atErr(err, p, "cannot prepare the dev CA for a listener certificate: %v", err)
+			return tls.Certificate{}, false
 		}
 		b.snap.DevPKI = dev
 	}
@@ -112,9 +150,9 @@ func (b *builder) devCertificate(lc *config.Listener, p string) []tls.Certificat
 	is, err := dev.Intermediate.IssueServer(o)
 	if err != nil {
 		b.atErr(err, p, "issuing a dev certificate: %v", err)
-		return nil
+		return tls.Certificate{}, false
 	}
-	return []tls.Certificate{is.TLSCertificate()}
+	return is.TLSCertificate(), true
 }
 
 // certARN returns the ARN of a listener certificate, computed when the

@@ -10,8 +10,10 @@ import (
 
 func (b *builder) listener(i int, lc *config.Listener) {
 	p := fmt.Sprintf("listeners[%d]", i)
-	l := &Listener{Index: i, Address: lc.Address, Port: *lc.Port, Protocol: lc.Protocol, Attributes: lc.AttributeSet}
-	l.Forwarding = proxy.NewForwarding(b.snap.LB, lc.AttributeSet.Listener())
+	lb := b.loadBalancerOf(lc.LoadBalancer)
+	l := &Listener{Index: i, Address: lc.Address, Port: *lc.Port, Protocol: lc.Protocol, Attributes: lc.AttributeSet, LoadBalancer: lb}
+	lb.Listeners = append(lb.Listeners, l)
+	l.Forwarding = proxy.NewForwarding(lb.Values, lc.AttributeSet.Listener())
 	b.routes(l, lc, p)
 	b.snap.Listeners = append(b.snap.Listeners, l)
 	if lc.Protocol != "HTTPS" {
@@ -34,9 +36,13 @@ func (b *builder) listener(i int, lc *config.Listener) {
 	}
 	l.Term = term
 	certs := b.certificates(l, lc, p)
-	for _, c := range certs {
+	for j, c := range certs {
 		if len(c.Certificate) > 0 && len(c.Certificate[0]) > 0 {
-			b.snap.arns[&c.Certificate[0][0]] = certARN(b.snap, c.Certificate[0])
+			a := l.certs[j].arn
+			if a == "" {
+				a = certARN(b.snap, c.Certificate[0])
+			}
+			b.snap.arns[&c.Certificate[0][0]] = a
 		}
 	}
 	if term.Mode == tlsterm.ModeVerify && term.TrustStore == nil {

@@ -14,7 +14,7 @@ func (b *builder) routes(l *Listener, lc *config.Listener, p string) {
 	var rules []route.Rule
 	for j, rc := range lc.Rules {
 		rp := fmt.Sprintf("%s.rules[%d]", p, j)
-		h, _ := b.action(rc.Actions[0], rp+".actions[0]", l.Forwarding)
+		h, _ := b.action(rc.Actions[0], rp+".actions[0]", l)
 		var conds []route.Condition
 		for k, c := range rc.Conditions {
 			cond, err := condition(c)
@@ -26,15 +26,15 @@ func (b *builder) routes(l *Listener, lc *config.Listener, p string) {
 		}
 		rules = append(rules, route.Rule{Priority: rc.Priority, Conditions: conds, Kind: rc.Actions[0].Type, Action: h})
 	}
-	def, desc := b.action(lc.DefaultActions[0], p+".default_actions[0]", l.Forwarding)
+	def, desc := b.action(lc.DefaultActions[0], p+".default_actions[0]", l)
 	l.Handler = route.NewRouter(rules, lc.DefaultActions[0].Type, def)
 	l.DefaultAction = desc
 	l.Rules = len(rules)
 }
 
-// action builds one validated action and describes it for summaries; fw
-// is its listener's rewriting.
-func (b *builder) action(a config.Action, p string, fw *proxy.Forwarding) (http.Handler, string) {
+// action builds one validated action of listener l (its rewriting, its
+// load balancer's forwarder) and describes it for summaries.
+func (b *builder) action(a config.Action, p string, l *Listener) (http.Handler, string) {
 	switch a.Type {
 	case "fixed-response":
 		fr := a.FixedResponseConfig
@@ -66,8 +66,8 @@ func (b *builder) action(a config.Action, p string, fw *proxy.Forwarding) (http.
 			ws = append(ws, proxy.Weighted{Group: b.snap.TargetGroups[w.Name], Weight: w.Weight})
 			names = append(names, fmt.Sprintf("%s (weight %d)", w.Name, w.Weight))
 		}
-		f := b.snap.Proxy.NewForward(ws)
-		f.Forwarding = fw
+		f := l.LoadBalancer.Proxy.NewForward(ws)
+		f.Forwarding = l.Forwarding
 		return f, "forward to " + strings.Join(names, ", ")
 	}
 	return http.NotFoundHandler(), a.Type // unreachable: validated

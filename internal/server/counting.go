@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"edge/internal/idle"
 	"errors"
 	"io"
 	"net"
@@ -10,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"edge/internal/idle"
 	"edge/internal/proxy"
 	"edge/internal/reqinfo"
 )

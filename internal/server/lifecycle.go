@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"edge/internal/idle"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"edge/internal/config"
+	"edge/internal/idle"
 	"edge/internal/metrics"
 	"edge/internal/truststore"
 )
@@ -29,6 +29,11 @@ type Server struct {
 	current  atomic.Pointer[Snapshot] // with its sockets (Snapshot.sockets)
 	reloadMu sync.Mutex               // serializes Reload, AddRevocation, RemoveRevocation, Shutdown
 	logs     atomic.Pointer[sinks]
+	// lbLogs are the load balancers' logs by name (lbLog); acmLogged the
+	// certificate ARNs whose dev certificate was logged. Guarded by
+	// reloadMu.
+	lbLogs    map[string]*lbLog
+	acmLogged map[string]bool
 	// draining holds the sockets reloads removed that still finish
 	// their requests; drainMu guards it.
 	drainMu  sync.Mutex
@@ -72,17 +77,21 @@ func (e *ListenError) Unwrap() error { return e.Err }
 // serving. On error nothing is left running.
 func Start(snap *Snapshot, stdout, stderr io.Writer, log *slog.Logger) (*Server, error) {
 	s := &Server{log: log, stdout: stdout, stderr: stderr, metrics: metrics.New(), draining: map[*socket]struct{}{},
-		extraCRLs: map[string][]truststore.RevocationInput{}, removedCRLs: map[string]map[string]bool{}}
+		extraCRLs: map[string][]truststore.RevocationInput{}, removedCRLs: map[string]map[string]bool{},
+		lbLogs: map[string]*lbLog{}, acmLogged: map[string]bool{}}
 	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
 	lg, err := s.openLogs(snap, nil)
 	if err != nil {
 		return nil, err
 	}
 	s.logs.Store(lg)
+	s.routeLogs(snap, lg)
 	s.current.Store(snap)
+	// Each connection has its load balancer's timeouts (socket.limits);
+	// the shortest sets the sweeper's tick.
 	s.watch = idle.New(func() (idleTimeout, headerTimeout time.Duration) {
-		c := s.current.Load().Config
-		return time.Duration(c.IdleTimeoutSeconds) * time.Second, time.Duration(c.ClientHeaderTimeoutSeconds) * time.Second
+		snap := s.current.Load()
+		return snap.minIdle, time.Duration(snap.Config.ClientHeaderTimeoutSeconds) * time.Second
 	})
 	raw, err := listen(snap.Listeners, make([]*socket, len(snap.Listeners)))
 	if err != nil {
@@ -94,6 +103,7 @@ func Start(snap *Snapshot, stdout, stderr io.Writer, log *slog.Logger) (*Server,
 		snap.sockets[i] = s.serveSocket(ln, s.binding(snap, snap.Listeners[i]))
 	}
 	s.observe(snap)
+	s.logDevCertificates(snap)
 	s.ready.Store(true)
 	return s, nil
 }
@@ -121,6 +131,18 @@ func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // Ready reports whether every listener is bound.
 func (s *Server) Ready() bool { return s.ready.Load() }
+
+// logDevCertificates logs, once per ARN for the server's life, the
+// certificate ARNs served with a dev-CA certificate; under reloadMu (or
+// before serving).
+func (s *Server) logDevCertificates(snap *Snapshot) {
+	for _, arn := range snap.acmDev {
+		if !s.acmLogged[arn] {
+			s.acmLogged[arn] = true
+			s.log.Info("ACM is not emulated: serving a dev certificate for ARN "+arn, "names", "localhost, 127.0.0.1 and the listener's address", "dev_ca", snap.opts.DevPKIDir)
+		}
+	}
+}
 
 // observe publishes the snapshot's trust-store gauges.
 func (s *Server) observe(snap *Snapshot) {
@@ -181,10 +203,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.watch.Close()
 	}
 	if lg := s.logs.Load(); lg != nil {
-		errs = append(errs, lg.conn.Close())
-		if lg.access != lg.conn {
-			errs = append(errs, lg.access.Close())
-		}
+		errs = append(errs, closeAllSinks(lg)...)
 	}
 	if snap := s.current.Load(); snap != nil {
 		snap.Close()

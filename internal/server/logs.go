@@ -2,36 +2,91 @@ package server
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"edge/internal/certfmt"
 	"edge/internal/logfmt"
 	"edge/internal/tlsterm"
 )
 
+// sinks are the open log destinations of the snapshot being served, each
+// opened once however many load balancers write to it. Immutable once
+// published (Server.logs).
 type sinks struct {
-	connDst, accessDst logfmt.Destination
-	conn, access       logfmt.Sink
+	open map[logfmt.Destination]logfmt.Sink
 }
 
-// openLogs opens the snapshot's destinations, reusing prev's sinks for
-// destinations that did not change.
-func (s *Server) openLogs(snap *Snapshot, prev *sinks) (*sinks, error) {
-	lg := &sinks{connDst: snap.ConnLog, accessDst: snap.AccessLog}
-	var err error
-	if prev != nil && prev.connDst == lg.connDst {
-		lg.conn = prev.conn
-	} else if lg.conn, err = s.openSink(snap.ConnLog, "connection"); err != nil {
-		return nil, fmt.Errorf("connection log %s: %w", snap.ConnLog, err)
+// lbLog is where one load balancer's lines go. It is made once per load
+// balancer name for the server's life, so a connection keeps writing to
+// its load balancer's current destinations whatever reloads happen; a
+// reload points it at the new sinks (a removed load balancer's at the
+// default's).
+type lbLog struct{ cur atomic.Pointer[lbSinks] }
+
+type lbSinks struct{ conn, access logfmt.Sink }
+
+// lbLog returns the log of the load balancer named; under reloadMu (or
+// before serving).
+func (s *Server) lbLog(name string) *lbLog {
+	l := s.lbLogs[name]
+	if l == nil {
+		l = &lbLog{}
+		s.lbLogs[name] = l
 	}
-	if prev != nil && prev.accessDst == lg.accessDst {
-		lg.access = prev.access
-	} else if lg.access, err = s.openSink(snap.AccessLog, "access"); err != nil {
-		if prev == nil || lg.conn != prev.conn {
-			lg.conn.Close()
+	return l
+}
+
+// openLogs opens the destinations of the snapshot's load balancers,
+// reusing prev's sinks for destinations that did not change. On error it
+// closes what it opened.
+func (s *Server) openLogs(snap *Snapshot, prev *sinks) (*sinks, error) {
+	lg := &sinks{open: map[logfmt.Destination]logfmt.Sink{}}
+	for _, lb := range snap.LoadBalancers {
+		for _, d := range [...]logfmt.Destination{lb.ConnLog, lb.AccessLog} {
+			if _, ok := lg.open[d]; ok {
+				continue
+			}
+			if prev != nil {
+				if sk, ok := prev.open[d]; ok {
+					lg.open[d] = sk
+					continue
+				}
+			}
+			kind := "access"
+			if d.Layout.Connection {
+				kind = "connection"
+			}
+			sk, err := s.openSink(d, kind)
+			if err != nil {
+				if prev != nil {
+					closeNew(lg, prev)
+				} else {
+					closeNew(lg, &sinks{})
+				}
+				return nil, fmt.Errorf("%s log %s: %w", kind, d, err)
+			}
+			lg.open[d] = sk
 		}
-		return nil, fmt.Errorf("access log %s: %w", snap.AccessLog, err)
 	}
 	return lg, nil
+}
+
+// routeLogs points every load balancer's lbLog at its sinks in lg; load
+// balancers the snapshot no longer has (whose connections may still be
+// open) write to the default load balancer's. Under reloadMu (or before
+// serving).
+func (s *Server) routeLogs(snap *Snapshot, lg *sinks) {
+	cur := map[string]bool{}
+	for _, lb := range snap.LoadBalancers {
+		s.lbLog(lb.Name).cur.Store(&lbSinks{conn: lg.open[lb.ConnLog], access: lg.open[lb.AccessLog]})
+		cur[lb.Name] = true
+	}
+	def := s.lbLog(snap.LoadBalancers[0].Name).cur.Load()
+	for name, l := range s.lbLogs {
+		if !cur[name] {
+			l.cur.Store(def)
+		}
+	}
 }
 
 func (s *Server) openSink(d logfmt.Destination, name string) (logfmt.Sink, error) {
@@ -60,7 +115,7 @@ func (s *Server) logConn(r *tlsterm.Result, so *socket) {
 		Latency:      -1,
 		Status:       r.Status.String(),
 		TraceID:      r.TraceID,
-		ELB:          bd.snap.ELB,
+		ELB:          bd.l.LoadBalancer.ELB,
 		ListenerIP:   r.Local.Addr(),
 	}
 	if r.TLS {
@@ -83,7 +138,7 @@ func (s *Server) logConn(r *tlsterm.Result, so *socket) {
 	s.recent.add(Verdict{Time: r.End, Listener: index, Client: r.Remote.String(), Status: r.Status.String(), Subject: rec.Subject, TraceID: r.TraceID})
 	bp := s.bufs.Get().(*[]byte)
 	*bp = logfmt.AppendConn((*bp)[:0], &rec)
-	s.logs.Load().conn.Write(*bp)
+	bd.log.cur.Load().conn.Write(*bp)
 	s.bufs.Put(bp)
 }
 
@@ -91,8 +146,7 @@ func (s *Server) logConn(r *tlsterm.Result, so *socket) {
 // path again before the next line (logrotate's convention; SIGHUP calls
 // it). Other destinations are unaffected.
 func (s *Server) ReopenLogs() {
-	lg := s.logs.Load()
-	for _, sink := range []logfmt.Sink{lg.conn, lg.access} {
+	for _, sink := range s.logs.Load().open {
 		if r, ok := sink.(interface{ Reopen() }); ok {
 			r.Reopen()
 		}
@@ -101,10 +155,27 @@ func (s *Server) ReopenLogs() {
 
 // closeNew closes the sinks of lg that other does not share.
 func closeNew(lg, other *sinks) {
-	if lg.conn != other.conn {
-		lg.conn.Close()
+	shared := make(map[logfmt.Sink]bool, len(other.open))
+	for _, sk := range other.open {
+		shared[sk] = true
 	}
-	if lg.access != other.access {
-		lg.access.Close()
+	for _, sk := range lg.open {
+		if !shared[sk] {
+			shared[sk] = true // close once
+			sk.Close()
+		}
 	}
+}
+
+// closeAllSinks closes every sink of lg once, returning their errors.
+func closeAllSinks(lg *sinks) []error {
+	var errs []error
+	done := map[logfmt.Sink]bool{}
+	for _, sk := range lg.open {
+		if !done[sk] {
+			done[sk] = true
+			errs = append(errs, sk.Close())
+		}
+	}
+	return errs
 }

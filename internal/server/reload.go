@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"edge/internal/config"
+	"edge/internal/proxy"
 )
 
 // OnReload registers f to run after every successful reload (and admin
@@ -72,7 +73,10 @@ func (s *Server) reloadLocked(cfg *config.Config) error {
 	old := s.current.Load()
 	opts := old.opts
 	opts.ExtraRevocations, opts.RemovedRevocations = s.extraCRLs, s.removedCRLs
-	opts.proxy = old.Proxy
+	opts.proxies = map[string]*proxy.Proxy{}
+	for _, lb := range old.LoadBalancers {
+		opts.proxies[lb.Name] = lb.Proxy
+	}
 	snap, err := Build(cfg, opts)
 	if err != nil {
 		return err
@@ -96,6 +100,9 @@ func (s *Server) reloadLocked(cfg *config.Config) error {
 		snap.Close()
 		return err
 	}
+	// From here nothing fails: point the load balancers' logs at the new
+	// sinks (all open) before any connection can take a new binding.
+	s.routeLogs(snap, lg)
 	kept := map[*socket]bool{}
 	for i, l := range snap.Listeners {
 		if socks[i] != nil {
@@ -117,8 +124,13 @@ func (s *Server) reloadLocked(cfg *config.Config) error {
 	}
 	closeNew(oldLogs, lg) // the old sinks the new state does not share
 	s.observe(snap)
-	if snap.Proxy == old.Proxy { // hand the target connections over
-		snap.ownsProxy, old.ownsProxy = true, false
+	s.logDevCertificates(snap)
+	for _, lb := range snap.LoadBalancers { // hand the target connections over
+		for _, olb := range old.LoadBalancers {
+			if lb.Proxy == olb.Proxy {
+				lb.ownsProxy, olb.ownsProxy = true, false
+			}
+		}
 	}
 	for _, f := range s.onReload {
 		f(old, snap)

@@ -29,8 +29,9 @@ func rawConn(c net.Conn) (*tlsterm.Conn, *clientConn) {
 	return ec, nil
 }
 
-// connState is the http.Server.ConnState hook's part for the timeouts.
-func (s *Server) connState(c net.Conn, st http.ConnState) {
+// connState is the http.Server.ConnState hook's part for the timeouts of
+// connections accepted on so (its listener's load balancer's).
+func (s *Server) connState(so *socket, c net.Conn, st http.ConnState) {
 	ec, cc := rawConn(c)
 	if ec == nil {
 		return
@@ -42,10 +43,10 @@ func (s *Server) connState(c net.Conn, st http.ConnState) {
 		ec.Activity.Set(idle.Headers, w.Now())
 		if cc != nil {
 			// HTTP/1: the request's progress is the connection's.
-			cc.watch.Activity, cc.watch.Conn, cc.watch.Progress = &ec.Activity, c, &cc.progress
+			cc.watch.Activity, cc.watch.Conn, cc.watch.Progress, cc.watch.Limits = &ec.Activity, c, &cc.progress, so.limits
 			w.Add(&cc.watch)
 		} else {
-			w.Add(&idle.Conn{Activity: &ec.Activity, Conn: c})
+			w.Add(&idle.Conn{Activity: &ec.Activity, Conn: c, Limits: so.limits})
 		}
 	case http.StateActive:
 		// HTTP/1: a request's headers were read and its handler runs
