@@ -505,3 +505,53 @@ listeners:
 		t.Errorf("back's attributes are not under it:\n%s", out)
 	}
 }
+
+// A reload that removes a load balancer moves its listener to the default
+// one: a connection opened before keeps its load balancer's elb id (it
+// keeps the configuration it started with), and its lines go to the
+// default destinations once the removed load balancer's directory is
+// closed; new connections log the default's id.
+func TestReloadRemovesLoadBalancer(t *testing.T) {
+	e := newLBEdge(t)
+	withBack := `name: front
+logs: {connection: "off", access: "file:access.log"}
+load_balancers:
+  - {name: back, attributes: {access_logs.s3.enabled: true, access_logs.s3.bucket: back-logs}}
+listeners:
+  - {port: 0, load_balancer: back, certificates: [{certificate: server.pem, private_key: server.key}], default_actions: ` + fixed200 + `}
+`
+	e.start(withBack)
+	c, err := tls.Dial("tcp", e.addr(0), &tls.Config{RootCAs: e.roots, ServerName: "localhost", NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	request := func() {
+		t.Helper()
+		fmt.Fprintf(c, "GET /old HTTP/1.1\r\nHost: localhost\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	request()
+	testutil.WriteFile(t, e.cfg, []byte(strings.Replace(strings.Replace(withBack, "load_balancer: back, ", "", 1), "load_balancers:\n  - {name: back, attributes: {access_logs.s3.enabled: true, access_logs.s3.bucket: back-logs}}\n", "", 1)))
+	if err := e.srv.ReloadFromSource(); err != nil {
+		t.Fatal(err)
+	}
+	request() // the old connection, after its load balancer is gone
+	e.get(0, "/new")
+	front, back := "app/front/"+arn.LoadBalancerID("front"), "app/back/"+arn.LoadBalancerID("back")
+	got := map[string]string{}
+	for _, l := range e.lines("access.log") {
+		elb, _ := accessELB(l)
+		u := strings.Fields(strings.Split(l, `"`)[1])[1] // GET https://host:port/path HTTP/1.1
+		got[u[strings.LastIndexByte(u, '/'):]] = elb
+	}
+	if got["/old"] != back || got["/new"] != front || len(got) != 2 {
+		t.Errorf("access.log after the reload: %v; want /old logged as %s (its connection's), /new as %s", got, back, front)
+	}
+}
