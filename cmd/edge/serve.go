@@ -341,6 +341,7 @@ func startProblem(cfg *config.Config, err error) error {
 			p.Msg = fmt.Sprintf("edge: cannot listen on %s: %v (--address and --port choose another)", le.Addr, unwrapSyscall(le.Err))
 		}
 	}
+	p.Err = err // errors.Is(err, syscall.EADDRINUSE) holds through the Problems
 	return config.Problems{p}
 }
 

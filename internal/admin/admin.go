@@ -6,19 +6,17 @@ package admin
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"edge/internal/arn"
 	"edge/internal/awsquery"
 	"edge/internal/config"
 	"edge/internal/elbv2"
@@ -152,10 +150,11 @@ func (a *api) reload(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusBadRequest, map[string]any{"result": "failure", "problems": problems})
 }
 
-// TrustStoreARN is arn:aws:elasticloadbalancing:<region>:<account>:truststore/<name>/<hex>.
+// TrustStoreARN is arn:aws:elasticloadbalancing:<region>:<account>:truststore/<name>/<16 hex>,
+// the ARN the AWS endpoint gives the trust store of edge.yaml
+// (elbv2.FileTrustStoreARN): both come from package arn.
 func TrustStoreARN(snap *server.Snapshot, name string) string {
-	sum := sha256.Sum256([]byte("truststore/" + name))
-	return "arn:aws:elasticloadbalancing:" + snap.Config.Region + ":" + snap.Config.AccountID + ":truststore/" + name + "/" + hex.EncodeToString(sum[:6])
+	return arn.New(snap.Config.Region, snap.Config.AccountID).TrustStore(name, arn.TrustStoreID(name))
 }
 
 type trustStore struct {
@@ -262,16 +261,8 @@ func (a *api) addRevocation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := a.srv.AddRevocation(name, data)
-	switch {
-	case errors.Is(err, server.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, errorBody{"TrustStoreNotFound", err.Error()})
-		return
-	case err != nil:
-		code := "InvalidRevocationContent"
-		if strings.Contains(err.Error(), truststore.ErrTooManyEntriesCode) {
-			code = truststore.ErrTooManyEntriesCode
-		}
-		writeJSON(w, http.StatusBadRequest, errorBody{code, err.Error()})
+	if err != nil {
+		writeError(w, err)
 		return
 	}
 	snap := a.srv.Snapshot()
@@ -293,18 +284,48 @@ func (a *api) removeRevocation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.srv.RemoveRevocation(r.PathValue("name"), id); err != nil {
-		status, code := http.StatusBadRequest, "InvalidRevocationContent"
-		if errors.Is(err, server.ErrNotFound) {
-			status, code = http.StatusNotFound, "RevocationIdNotFound"
-		}
-		writeJSON(w, status, errorBody{code, err.Error()})
+		writeError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{})
 }
 
+// errorCode maps an error of the server's trust-store operations to the
+// HTTP status and the ELBv2 error code AWS answers the same mistake with.
+// The error's type decides, never its text: the errors wrap their causes
+// through config.Problems (truststore's sentinels, server.NotFoundError).
+func errorCode(err error) (int, string) {
+	var nf *server.NotFoundError
+	switch {
+	case errors.As(err, &nf) && nf.RevocationID != 0:
+		return http.StatusNotFound, "RevocationIdNotFound"
+	case errors.As(err, &nf):
+		return http.StatusNotFound, "TrustStoreNotFound"
+	case errors.Is(err, truststore.ErrTooManyRevocationEntries):
+		return http.StatusBadRequest, truststore.ErrTooManyEntriesCode
+	case errors.Is(err, truststore.ErrInvalidRevocationContent):
+		return http.StatusBadRequest, "InvalidRevocationContent"
+	case errors.Is(err, server.ErrStopped), errors.Is(err, server.ErrFileChanging):
+		// Nothing was applied; the same call can succeed later.
+		return http.StatusServiceUnavailable, "ServiceUnavailable"
+	}
+	// The configuration rebuilt around the change has another problem
+	// (a file broken since the last reload): ELBv2's code for a request
+	// whose resulting configuration is not valid.
+	return http.StatusBadRequest, "InvalidConfigurationRequest"
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	status, code := errorCode(err)
+	writeJSON(w, status, errorBody{code, err.Error()})
+}
+
 type listener struct {
-	Index                         int    `json:"Index"`
+	Index int `json:"Index"`
+	// LoadBalancer names the listener's load balancer; ELB is its elb
+	// log field (app/NAME/ID).
+	LoadBalancer                  string `json:"LoadBalancer"`
+	ELB                           string `json:"ELB"`
 	Address                       string `json:"Address"`
 	Protocol                      string `json:"Protocol"`
 	SslPolicy                     string `json:"SslPolicy,omitempty"`
@@ -322,6 +343,9 @@ func (a *api) listeners(w http.ResponseWriter, r *http.Request) {
 	out := []listener{}
 	for i, l := range snap.Listeners {
 		v := listener{Index: l.Index, Address: l.Addr(), Protocol: l.Protocol, Mode: "off", AdvertiseTrustStoreCaNames: "off", Rules: l.Rules, DefaultAction: l.DefaultAction}
+		if lb := l.LoadBalancer; lb != nil {
+			v.LoadBalancer, v.ELB = lb.Name, lb.ELB
+		}
 		if i < len(addrs) {
 			v.Address = addrs[i].String()
 		}

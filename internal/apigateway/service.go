@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"edge/internal/arn"
 	"edge/internal/objects"
 )
 
@@ -424,4 +425,4 @@ type list[T any] struct {
 }
 
 // ARNs of API Gateway resources (no account: arn:aws:apigateway:REGION::/…).
-func (s *Service) arn(path string) string { return "arn:aws:apigateway:" + s.o.Region + "::" + path }
+func (s *Service) arn(path string) string { return arn.APIGateway(s.o.Region, path) }

@@ -19,6 +19,10 @@ import (
 )
 
 // Problem is one thing wrong with a configuration or a file it references.
+// As an error it reads as String does and unwraps to Err, so errors.Is and
+// errors.As see the cause through a Problem (and through Problems):
+// truststore.ErrInvalidRevocationContent, *truststore.BundleError,
+// fs.ErrNotExist, syscall.EADDRINUSE of a server.ListenError...
 type Problem struct {
 	// File is the file at fault (the config itself or a referenced file).
 	File string
@@ -26,7 +30,16 @@ type Problem struct {
 	Line int
 	// Msg says what is wrong, starting with the key path when there is one.
 	Msg string
+	// Err is the typed cause, when there is one (Msg already says it in
+	// words); nil for problems found in the text itself.
+	Err error
 }
+
+// Error is String: a Problem is an error.
+func (p Problem) Error() string { return p.String() }
+
+// Unwrap returns the cause (nil when there is none).
+func (p Problem) Unwrap() error { return p.Err }
 
 func (p Problem) String() string {
 	if p.Line > 0 {
@@ -49,6 +62,16 @@ func (ps Problems) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// Unwrap returns every Problem, so errors.Is and errors.As reach each
+// problem's cause.
+func (ps Problems) Unwrap() []error {
+	out := make([]error, len(ps))
+	for i, p := range ps {
+		out[i] = p
+	}
+	return out
+}
+
 // Err returns ps as an error, or nil when there are none.
 func (ps Problems) Err() error {
 	if len(ps) == 0 {
@@ -61,7 +84,7 @@ func (ps Problems) Err() error {
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, Problems{{File: path, Msg: readError(err)}}
+		return nil, Problems{{File: path, Msg: readError(err), Err: err}}
 	}
 	return Parse(data, path)
 }
@@ -90,7 +113,7 @@ func Parse(data []byte, file string) (*Config, error) {
 func LoadAll(path string) (*Config, Problems) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, Problems{{File: path, Msg: readError(err)}}
+		return nil, Problems{{File: path, Msg: readError(err), Err: err}}
 	}
 	return ParseAll(data, path)
 }
@@ -228,6 +251,13 @@ func (c *Config) Line(path string) int {
 // Problem returns a Problem at the key path, with the path in front.
 func (c *Config) Problem(path, format string, args ...any) Problem {
 	return Problem{File: c.File, Line: c.Line(path), Msg: path + ": " + fmt.Sprintf(format, args...)}
+}
+
+// ProblemErr is Problem with its typed cause err (Problem.Err).
+func (c *Config) ProblemErr(err error, path, format string, args ...any) Problem {
+	p := c.Problem(path, format, args...)
+	p.Err = err
+	return p
 }
 
 // Path resolves p relative to the configuration's directory.

@@ -6,13 +6,15 @@ import (
 	"strconv"
 	"sync"
 
+	awsarn "edge/internal/arn"
 	"edge/internal/config"
 	"edge/internal/tlsterm"
+	"edge/internal/truststore"
 )
 
 // The file layer: resources of edge.yaml shown through the API with
-// deterministic ARNs (the same ids edge already logs: server.ELBID for the
-// load balancer, proxy.TargetGroupARN for target groups) and read-only,
+// deterministic ARNs (package arn: the same ids edge logs in the elb and
+// target_group_arn fields and the admin API shows) and read-only,
 // except trust store revocations.
 
 type fileCache struct {
@@ -48,7 +50,7 @@ func (s *Service) where(cfg *config.Config, path string) *fileInfo {
 
 // FileTrustStoreARN is the ARN of a trust store defined in edge.yaml.
 func FileTrustStoreARN(region, account, name string) string {
-	return newARNs(region, account).trustStore(name, nameID("truststore/"+name))
+	return awsarn.New(region, account).TrustStore(name, awsarn.TrustStoreID(name))
 }
 
 func (s *Service) fromConfig(cfg *config.Config) *State {
@@ -96,12 +98,14 @@ func (s *Service) fromConfig(cfg *config.Config) *State {
 		ts := &TrustStore{Name: t.Name, Arn: FileTrustStoreARN(s.o.Region, s.o.AccountID, t.Name),
 			NumberOfCaCertificates: fileBundleCount(f.path), Created: created.Time, file: f}
 		var next int64
-		for _, crl := range t.Revocations {
+		pins := make([]int64, len(t.Revocations))
+		for j, crl := range t.Revocations {
+			pins[j] = crl.RevocationID
+		}
+		ids := truststore.FirstIDs(pins) // as the server numbers them
+		for j, crl := range t.Revocations {
 			path := cfg.Path(crl.File)
-			id := crl.RevocationID
-			if id == 0 {
-				id = next + 1
-			}
+			id := ids[j]
 			next = max(next, id)
 			ts.Revocations = append(ts.Revocations, &Revocation{ID: id, Entries: fileCRLEntries(path), Path: path})
 		}
@@ -113,7 +117,7 @@ func (s *Service) fromConfig(cfg *config.Config) *State {
 	for i, g := range cfg.TargetGroups {
 		tg := &TargetGroup{TargetGroupInfo: defaultTargetGroupInfo(g.Protocol), file: s.where(cfg, fmt.Sprintf("target_groups[%d]", i))}
 		tg.TargetGroupName = g.Name
-		tg.TargetGroupArn = s.arn.targetGroup(g.Name, nameID("targetgroup/"+g.Name))
+		tg.TargetGroupArn = s.arn.targetGroup(g.Name, awsarn.TargetGroupID(g.Name))
 		tg.TargetType = "ip"
 		for _, t := range g.Targets {
 			host, port, err := net.SplitHostPort(t)

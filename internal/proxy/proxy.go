@@ -5,9 +5,7 @@ package proxy
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"math/rand/v2"
 	"net"
@@ -17,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"edge/internal/arn"
 	"edge/internal/reqinfo"
 )
 
@@ -37,8 +36,7 @@ type TargetGroup struct {
 // TargetGroupARN builds arn:aws:elasticloadbalancing:<region>:<account>:
 // targetgroup/<name>/<16 hex derived from the name>.
 func TargetGroupARN(region, account, name string) string {
-	sum := sha256.Sum256([]byte("targetgroup/" + name))
-	return "arn:aws:elasticloadbalancing:" + region + ":" + account + ":targetgroup/" + name + "/" + hex.EncodeToString(sum[:8])
+	return arn.New(region, account).TargetGroup(name, arn.TargetGroupID(name))
 }
 
 func (g *TargetGroup) pick() (string, bool) {

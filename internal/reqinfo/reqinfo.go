@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"edge/internal/idle"
 	"edge/internal/tlsterm"
 )
 
@@ -58,69 +59,12 @@ type Request struct {
 	// Progress is what the watchdog watches for this request: the
 	// connection's (HTTP/1) or the stream's (HTTP/2); nil when nobody
 	// watches (tests calling a handler directly).
-	Progress *Progress
+	Progress *idle.Progress
 }
 
 // NoRule is the Priority of a request refused before any rule ran; the
 // access log writes "-" for it, as ALB does.
 const NoRule = -2
-
-// Progress tells a client that stopped sending or reading (which ALB's
-// idle timeout closes) from a request that waits for its target (which
-// the target's own timeout covers). The connection (HTTP/1) or stream
-// (HTTP/2) counts its completed reads and writes with the client; the
-// forwarder marks the round trip to the target.
-type Progress struct {
-	ops     atomic.Uint64
-	writing atomic.Int32
-	state   atomic.Uint32
-}
-
-const (
-	roundTrip = 1 << iota // a request is with the target
-	bodyDone              // and its body has been read completely
-)
-
-// Op counts one read or write that moved bytes. A nil Progress ignores it.
-func (p *Progress) Op() {
-	if p != nil {
-		p.ops.Add(1)
-	}
-}
-
-// Ops returns how many reads and writes moved bytes so far.
-func (p *Progress) Ops() uint64 { return p.ops.Load() }
-
-// BeginWrite and EndWrite bracket a write to the client, so a write the
-// client does not read can be told apart from silence.
-func (p *Progress) BeginWrite() { p.writing.Add(1) }
-
-// EndWrite ends what BeginWrite began.
-func (p *Progress) EndWrite() { p.writing.Add(-1) }
-
-// Writing reports a write to the client in progress.
-func (p *Progress) Writing() bool { return p.writing.Load() > 0 }
-
-// StartRoundTrip marks a request sent to its target; bodyComplete tells
-// that it has no body left to read from the client.
-func (p *Progress) StartRoundTrip(bodyComplete bool) {
-	if bodyComplete {
-		p.state.Store(roundTrip | bodyDone)
-	} else {
-		p.state.Store(roundTrip)
-	}
-}
-
-// BodyDone marks the client's request body read completely.
-func (p *Progress) BodyDone() { p.state.Or(bodyDone) }
-
-// EndRoundTrip marks the target's response headers in (or the attempt
-// over).
-func (p *Progress) EndRoundTrip() { p.state.Store(0) }
-
-// AwaitingTarget reports a request fully read from the client and waiting
-// for its target's response headers: the client is not the one idle.
-func (p *Progress) AwaitingTarget() bool { return p.state.Load() == roundTrip|bodyDone }
 
 type key struct{}
 

@@ -53,35 +53,52 @@ func anyWildcard(patterns []string, s string, fold bool) bool {
 	return false
 }
 
+// The conditions are built with their New functions, which normalise the
+// values once (lower case where ALB matches case-insensitively, masked
+// CIDR blocks): a request is then matched without allocating for them.
+
 // HostHeader matches the Host header without its port, case-insensitively.
-type HostHeader struct{ Values []string }
+type HostHeader struct{ values []string }
+
+// NewHostHeader matches any of values, ALB host-header values with the
+// wildcards '*' and '?', in any case.
+func NewHostHeader(values []string) HostHeader { return HostHeader{lower(values)} }
 
 func (c HostHeader) Match(r *http.Request, _ netip.Addr) bool {
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	return anyWildcard(c.Values, host, true)
+	return anyWildcard(c.values, host, true)
 }
 
 // PathPattern matches the URL path (not the query), case-sensitively,
 // after URI normalization (NormalizePath), as ALB does.
-type PathPattern struct{ Values []string }
+type PathPattern struct{ values []string }
+
+// NewPathPattern matches any of values, with the wildcards '*' and '?'.
+func NewPathPattern(values []string) PathPattern { return PathPattern{values} }
 
 func (c PathPattern) Match(r *http.Request, _ netip.Addr) bool {
 	p, _ := NormalizePath(r.URL.Path)
-	return anyWildcard(c.Values, p, false)
+	return anyWildcard(c.values, p, false)
 }
 
 // HTTPHeader matches any value of one header, case-insensitively.
 type HTTPHeader struct {
-	Name   string
-	Values []string
+	name   string
+	values []string
+}
+
+// NewHTTPHeader matches header name (in any case) having a value that
+// matches any of values (wildcards '*' and '?', any case).
+func NewHTTPHeader(name string, values []string) HTTPHeader {
+	return HTTPHeader{http.CanonicalHeaderKey(name), lower(values)}
 }
 
 func (c HTTPHeader) Match(r *http.Request, _ netip.Addr) bool {
-	for _, v := range r.Header.Values(c.Name) {
-		if anyWildcard(c.Values, v, true) {
+	for _, v := range r.Header[c.name] {
+		if anyWildcard(c.values, v, true) {
 			return true
 		}
 	}
@@ -89,10 +106,13 @@ func (c HTTPHeader) Match(r *http.Request, _ netip.Addr) bool {
 }
 
 // Method matches the request method exactly (case-sensitive, no wildcards).
-type Method struct{ Values []string }
+type Method struct{ values []string }
+
+// NewMethod matches any of values (GET, POST, ... or a custom method).
+func NewMethod(values []string) Method { return Method{values} }
 
 func (c Method) Match(r *http.Request, _ netip.Addr) bool {
-	for _, v := range c.Values {
+	for _, v := range c.values {
 		if r.Method == v {
 			return true
 		}
@@ -105,11 +125,20 @@ type KeyValue struct{ Key, Value string }
 
 // QueryString matches when any query parameter matches any pair, keys and
 // values case-insensitively with wildcards.
-type QueryString struct{ Values []KeyValue }
+type QueryString struct{ values []KeyValue }
+
+// NewQueryString matches any of pairs (wildcards '*' and '?', any case).
+func NewQueryString(pairs []KeyValue) QueryString {
+	out := make([]KeyValue, len(pairs))
+	for i, kv := range pairs {
+		out[i] = KeyValue{strings.ToLower(kv.Key), strings.ToLower(kv.Value)}
+	}
+	return QueryString{out}
+}
 
 func (c QueryString) Match(r *http.Request, _ netip.Addr) bool {
 	q := r.URL.Query()
-	for _, kv := range c.Values {
+	for _, kv := range c.values {
 		for k, vals := range q {
 			if kv.Key != "" && !wildcard(kv.Key, strings.ToLower(k)) {
 				continue
@@ -125,14 +154,37 @@ func (c QueryString) Match(r *http.Request, _ netip.Addr) bool {
 }
 
 // SourceIP matches the client's address (the peer, not X-Forwarded-For).
-type SourceIP struct{ Prefixes []netip.Prefix }
+type SourceIP struct{ prefixes []netip.Prefix }
+
+// NewSourceIP matches any of the CIDR blocks values ("10.0.0.0/8",
+// "2001:db8::/32"; host bits are ignored); the error names a value that is
+// not a CIDR block.
+func NewSourceIP(values []string) (SourceIP, error) {
+	var ps []netip.Prefix
+	for _, v := range values {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return SourceIP{}, err
+		}
+		ps = append(ps, p.Masked())
+	}
+	return SourceIP{ps}, nil
+}
 
 func (c SourceIP) Match(_ *http.Request, client netip.Addr) bool {
 	client = client.Unmap()
-	for _, p := range c.Prefixes {
+	for _, p := range c.prefixes {
 		if p.Contains(client) {
 			return true
 		}
 	}
 	return false
+}
+
+func lower(vals []string) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = strings.ToLower(v)
+	}
+	return out
 }

@@ -44,20 +44,20 @@ func TestConditions(t *testing.T) {
 		r    *httptestRequest
 		want bool
 	}{
-		{"host wildcard, case-insensitive, port ignored", HostHeader{[]string{"*.example.com"}}, req("http://API.Example.com:8443/"), true},
-		{"host apex does not match *.", HostHeader{[]string{"*.example.com"}}, req("http://example.com/"), false},
-		{"path case-sensitive", PathPattern{[]string{"/API/*"}}, req("http://h/api/x"), false},
-		{"path wildcard", PathPattern{[]string{"/api/*"}}, req("http://h/api/x?q=1"), true},
-		{"path ignores query", PathPattern{[]string{"*q=1"}}, req("http://h/api/x?q=1"), false},
-		{"header any value, case-insensitive", HTTPHeader{"X-Env", []string{"prod*"}}, req("http://h/", "X-Env", "dev", "x-env", "PRODUCTION"), true},
-		{"header missing", HTTPHeader{"X-Env", []string{"*"}}, req("http://h/"), false},
-		{"method exact", Method{[]string{"GET"}}, req("http://h/"), true},
-		{"method case-sensitive", Method{[]string{"get"}}, req("http://h/"), false},
-		{"query key and value", QueryString{[]KeyValue{{"version", "v*"}}}, req("http://h/?Version=V2"), true},
-		{"query value only", QueryString{[]KeyValue{{"", "beta"}}}, req("http://h/?a=1&b=BETA"), true},
-		{"query miss", QueryString{[]KeyValue{{"version", "v1"}}}, req("http://h/?version=v2"), false},
-		{"source ip in CIDR", SourceIP{[]netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}, req("http://h/", "X-Forwarded-For", "192.0.2.1"), true},
-		{"source ip ignores X-Forwarded-For", SourceIP{[]netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}}, req("http://h/", "X-Forwarded-For", "192.0.2.1"), false},
+		{"host wildcard, case-insensitive, port ignored", NewHostHeader([]string{"*.example.com"}), req("http://API.Example.com:8443/"), true},
+		{"host apex does not match *.", NewHostHeader([]string{"*.example.com"}), req("http://example.com/"), false},
+		{"path case-sensitive", NewPathPattern([]string{"/API/*"}), req("http://h/api/x"), false},
+		{"path wildcard", NewPathPattern([]string{"/api/*"}), req("http://h/api/x?q=1"), true},
+		{"path ignores query", NewPathPattern([]string{"*q=1"}), req("http://h/api/x?q=1"), false},
+		{"header any value, case-insensitive", NewHTTPHeader("X-Env", []string{"prod*"}), req("http://h/", "X-Env", "dev", "x-env", "PRODUCTION"), true},
+		{"header missing", NewHTTPHeader("X-Env", []string{"*"}), req("http://h/"), false},
+		{"method exact", NewMethod([]string{"GET"}), req("http://h/"), true},
+		{"method case-sensitive", NewMethod([]string{"get"}), req("http://h/"), false},
+		{"query key and value", NewQueryString([]KeyValue{{"version", "v*"}}), req("http://h/?Version=V2"), true},
+		{"query value only", NewQueryString([]KeyValue{{"", "beta"}}), req("http://h/?a=1&b=BETA"), true},
+		{"query miss", NewQueryString([]KeyValue{{"version", "v1"}}), req("http://h/?version=v2"), false},
+		{"source ip in CIDR", mustSourceIP("10.0.0.0/8"), req("http://h/", "X-Forwarded-For", "192.0.2.1"), true},
+		{"source ip ignores X-Forwarded-For", mustSourceIP("192.0.2.0/24"), req("http://h/", "X-Forwarded-For", "192.0.2.1"), false},
 	} {
 		if got := tc.c.Match(tc.r.Request, client); got != tc.want {
 			t.Errorf("%s: got %v; want %v", tc.name, got, tc.want)
@@ -66,3 +66,11 @@ func TestConditions(t *testing.T) {
 }
 
 type httptestRequest struct{ *http.Request }
+
+func mustSourceIP(v string) SourceIP {
+	c, err := NewSourceIP([]string{v})
+	if err != nil {
+		panic(err)
+	}
+	return c
+}

@@ -1,15 +1,9 @@
 package server
 
 import (
-	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -51,7 +45,8 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 // serveLogged runs a listener's router for one request: it creates the
 // request's reqinfo, counts bytes both ways and writes one access-log line
 // when the response is done.
-func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Handler, w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveLogged(bd *binding, so *socket, w http.ResponseWriter, r *http.Request) {
+	l, port := bd.l, so.port
 	mode := tlsterm.ModeOff
 	if l.Term != nil {
 		mode = l.Term.Mode
@@ -75,11 +70,10 @@ func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Ha
 	case r.ProtoMajor == 2 && cv != nil:
 		// HTTP/2: the stream's reads and writes, watched per stream (an
 		// allocation HTTP/1 requests do not pay).
-		sm := &stream{rw: w}
-		st.ri.Progress = &sm.progress
-		st.cw.count = &sm.progress
-		s.watch.addStream(sm)
-		defer s.watch.removeStream(sm)
+		sm := s.watch.AddStream(w, so.limits)
+		st.ri.Progress = &sm.Progress
+		st.cw.count = &sm.Progress
+		defer s.watch.RemoveStream(sm)
 	}
 	st.body.ReadCloser, st.body.ri = r.Body, &st.ri
 	if r.Body != nil && r.Body != http.NoBody {
@@ -92,7 +86,7 @@ func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Ha
 		// A forward whose client went away mid-response aborts the
 		// handler (http.ErrAbortHandler); it still gets its line.
 		if !logged {
-			s.writeAccess(snap, l, r, &st.ri, &st.cw, head+st.body.n, port)
+			s.writeAccess(bd, r, &st.ri, &st.cw, head+st.body.n, port)
 		}
 	}()
 	if status := refusal(r, head, xff); status != 0 {
@@ -102,7 +96,7 @@ func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Ha
 		}
 		proxy.WriteError(&st.cw, r, status)
 	} else {
-		if ka := snap.keepAlive; ka > 0 && !res.Start.IsZero() && st.ri.Received.Sub(res.Start) > ka {
+		if ka := l.LoadBalancer.keepAlive; ka > 0 && !res.Start.IsZero() && st.ri.Received.Sub(res.Start) > ka {
 			// client_keep_alive.seconds: ALB answers one more request and
 			// closes (HTTP/1.1: Connection: close; h2: net/http turns the
 			// header into GOAWAY).
@@ -110,10 +104,10 @@ func (s *Server) serveLogged(snap *Snapshot, l *Listener, port int, next http.Ha
 		}
 		// Handlers find st.ri through the writer (reqinfo.Of): a request
 		// copy with a new context would cost an allocation per request.
-		next.ServeHTTP(&st.cw, r)
+		l.Handler.ServeHTTP(&st.cw, r)
 	}
 	logged = true
-	s.writeAccess(snap, l, r, &st.ri, &st.cw, head+st.body.n, port)
+	s.writeAccess(bd, r, &st.ri, &st.cw, head+st.body.n, port)
 }
 
 // noResult stands for the handshake of a connection edge did not accept
@@ -132,12 +126,13 @@ func tlsFields(rec *logfmt.AccessRecord, res *tlsterm.Result, snap *Snapshot) {
 	}
 }
 
-func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *reqinfo.Request, cw *countingWriter, received int64, port int) {
+func (s *Server) writeAccess(bd *binding, r *http.Request, ri *reqinfo.Request, cw *countingWriter, received int64, port int) {
 	end := time.Now()
 	res := ri.Conn
+	l := bd.l
 	rec := logfmt.AccessRecord{
 		Time:                end,
-		ELB:                 snap.ELB,
+		ELB:                 l.LoadBalancer.ELB,
 		Client:              res.Remote,
 		Target:              ri.Target,
 		RequestProcessing:   -1,
@@ -181,7 +176,7 @@ func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *r
 	}
 	if res.TLS {
 		scheme = "https"
-		tlsFields(&rec, res, snap)
+		tlsFields(&rec, res, bd.snap)
 	}
 	if !ri.Dispatched.IsZero() {
 		rec.RequestProcessing = ri.Dispatched.Sub(ri.Received)
@@ -209,174 +204,6 @@ func (s *Server) writeAccess(snap *Snapshot, l *Listener, r *http.Request, ri *r
 	s.observeRequest(&rec)
 	bp := s.bufs.Get().(*[]byte)
 	*bp = logfmt.AppendAccess((*bp)[:0], &rec)
-	s.logs.Load().access.Write(*bp)
+	bd.log.cur.Load().access.Write(*bp)
 	s.bufs.Put(bp)
-}
-
-// certARN returns the ARN of a listener certificate, computed when the
-// snapshot was built (hashing the certificate per request cost 5% of a
-// keep-alive request).
-func (s *Snapshot) certARN(der []byte) string {
-	if len(der) == 0 {
-		return ""
-	}
-	if a, ok := s.arns[&der[0]]; ok {
-		return a
-	}
-	return certARN(s, der)
-}
-
-// certARN names a server certificate as ACM would: a stable id derived
-// from the certificate, in the configured region and account.
-func certARN(snap *Snapshot, der []byte) string {
-	sum := sha256.Sum256(der)
-	h := hex.EncodeToString(sum[:16])
-	cfg := snap.Config
-	return "arn:aws:acm:" + cfg.Region + ":" + cfg.AccountID + ":certificate/" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
-
-// requestSize approximates the request line and headers on the wire.
-// It also reports whether the request has an X-Forwarded-For header
-// (refusal counts its addresses), which costs this loop a length
-// comparison per header instead of a map lookup per request.
-func requestSize(r *http.Request) (n int64, forwardedFor bool) {
-	size := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
-	size += len("Host: ") + len(r.Host) + 2
-	for k, vs := range r.Header {
-		if len(k) == len("X-Forwarded-For") && k == "X-Forwarded-For" {
-			forwardedFor = true
-		}
-		for _, v := range vs {
-			size += len(k) + 2 + len(v) + 2
-		}
-	}
-	return int64(size + 2), forwardedFor
-}
-
-type requestState struct {
-	ri   reqinfo.Request
-	body countingBody
-	cw   countingWriter
-}
-
-// countingBody counts the request body's bytes and tells the forwarder
-// when the client's body, not the target, failed.
-type countingBody struct {
-	io.ReadCloser
-	n  int64
-	ri *reqinfo.Request
-}
-
-func (b *countingBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	b.n += int64(n)
-	if n > 0 {
-		// The stream's progress (HTTP/2); on HTTP/1 the connection
-		// counted this read already, and a second count changes nothing.
-		b.ri.Progress.Op()
-	}
-	if err != nil {
-		b.ended(err)
-	}
-	return n, err
-}
-
-func (b *countingBody) ended(err error) {
-	switch {
-	case err == io.EOF:
-		if p := b.ri.Progress; p != nil {
-			p.BodyDone()
-		}
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		// Only the watchdog sets read deadlines on client connections:
-		// the client stopped sending for the idle timeout.
-		b.ri.BodyStatus.CompareAndSwap(0, http.StatusRequestTimeout)
-	case errors.Is(err, http.ErrBodyReadAfterClose):
-	default:
-		// Malformed (chunked encoding), or cut short by the client.
-		b.ri.BodyStatus.CompareAndSwap(0, http.StatusBadRequest)
-	}
-}
-
-// countingWriter records the status, when headers were written and how
-// many bytes went out. Unwrap lets http.ResponseController reach Flush and
-// Hijack (streaming, WebSocket upgrades).
-type countingWriter struct {
-	http.ResponseWriter
-	ri     *reqinfo.Request
-	fw     *proxy.Forwarding // the listener's response attributes
-	status int
-	// responseProcessing: from the target's response headers to writing
-	// ours (0 unless a target answered).
-	responseProcessing time.Duration
-	headerBytes        int64
-	n                  int64
-	// count is the HTTP/2 stream's progress (nil for HTTP/1).
-	count *reqinfo.Progress
-}
-
-var connectionClose = []string{"close"}
-
-func (w *countingWriter) WriteHeader(code int) {
-	if w.status == 0 || w.status < 200 && code >= 200 {
-		if code >= 200 && w.fw.RewritesResponses() {
-			delta := w.fw.RewriteResponse(w.Header(), w.ri.TargetStatus == 0)
-			if w.ri.HeaderBytes > 0 {
-				w.ri.HeaderBytes += delta
-			}
-		}
-		w.status = code
-		if !w.ri.Responded.IsZero() { // only a target's response has a response_processing_time
-			w.responseProcessing = max(time.Since(w.ri.Responded), 0)
-		}
-		if w.ri.HeaderBytes > 0 {
-			w.headerBytes = w.ri.HeaderBytes
-		} else {
-			n := len("HTTP/1.1 200 OK\r\n") + 2
-			for k, vs := range w.Header() {
-				for _, v := range vs {
-					n += len(k) + 2 + len(v) + 2
-				}
-			}
-			w.headerBytes = int64(n)
-		}
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *countingWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.WriteHeader(http.StatusOK)
-	}
-	if c := w.count; c != nil {
-		c.BeginWrite()
-		n, err := w.ResponseWriter.Write(p)
-		c.EndWrite()
-		if n > 0 {
-			c.Op()
-		}
-		w.n += int64(n)
-		return n, err
-	}
-	n, err := w.ResponseWriter.Write(p)
-	w.n += int64(n)
-	return n, err
-}
-
-func (w *countingWriter) ReqInfo() *reqinfo.Request { return w.ri }
-
-func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *countingWriter) Flush() {
-	if c := w.count; c != nil {
-		c.BeginWrite()
-		defer c.EndWrite()
-	}
-	http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-// Hijack is reached by ReverseProxy's upgrade handling through Unwrap;
-// this method keeps older callers working too.
-func (w *countingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return http.NewResponseController(w.ResponseWriter).Hijack()
 }

@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"edge/internal/idle"
 	"edge/internal/proxy"
-	"edge/internal/reqinfo"
 	"edge/internal/tlsterm"
 )
 
@@ -56,7 +56,9 @@ type clientConn struct {
 	srv      *Server
 	so       *socket // the socket it arrived on
 
-	progress reqinfo.Progress
+	progress idle.Progress
+	// watch is what the idle.Watchdog watches of the connection.
+	watch idle.Conn
 	// inHandler is set while edge serves a request (from the handler's
 	// start until net/http has finished the response): a response
 	// written outside it is net/http's own.
@@ -64,9 +66,6 @@ type clientConn struct {
 	// answered: edge has refused the request and sent ALB's answer; the
 	// connection only drains and closes.
 	answered atomic.Bool
-	// stalled: the watchdog cut a request whose client stopped sending;
-	// the connection closes once its response is out.
-	stalled atomic.Bool
 
 	// The request head being read: the reading goroutine's, and the
 	// ConnState hook's at StateIdle (when net/http reads nothing).

@@ -52,11 +52,11 @@ listeners:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.keepAlive != time.Minute {
-		t.Fatalf("keepAlive %v; want the attribute's 60 s", snap.keepAlive)
+	if snap.LoadBalancers[0].keepAlive != time.Minute {
+		t.Fatalf("keepAlive %v; want the attribute's 60 s", snap.LoadBalancers[0].keepAlive)
 	}
 	const keepAlive = 300 * time.Millisecond
-	snap.keepAlive = keepAlive
+	snap.LoadBalancers[0].keepAlive = keepAlive
 	s, err := Start(snap, io.Discard, io.Discard, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

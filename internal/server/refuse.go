@@ -88,7 +88,7 @@ func (s *Server) logRefused(c *clientConn, status int, sent int64) {
 	now := time.Now()
 	rec := logfmt.AccessRecord{
 		Time:                now,
-		ELB:                 snap.ELB,
+		ELB:                 l.LoadBalancer.ELB,
 		Client:              res.Remote,
 		RequestProcessing:   -1,
 		TargetProcessing:    -1,
@@ -109,6 +109,6 @@ func (s *Server) logRefused(c *clientConn, status int, sent int64) {
 	s.metrics.Response(l.Index, true, status, 0, "", sent)
 	bp := s.bufs.Get().(*[]byte)
 	*bp = logfmt.AppendAccess((*bp)[:0], &rec)
-	s.logs.Load().access.Write(*bp)
+	bd.log.cur.Load().access.Write(*bp)
 	s.bufs.Put(bp)
 }

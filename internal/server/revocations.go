@@ -8,21 +8,43 @@ import (
 	"edge/internal/truststore"
 )
 
-// ErrNotFound is returned for an unknown trust store or revocation id.
+// ErrNotFound is returned for an unknown trust store or revocation id;
+// the error is a *NotFoundError saying which.
 var ErrNotFound = errors.New("not found")
+
+// NotFoundError is an unknown trust store (RevocationID 0) or an unknown
+// revocation id of a trust store; errors.Is(err, ErrNotFound) holds.
+type NotFoundError struct {
+	TrustStore   string
+	RevocationID int64
+}
+
+func (e *NotFoundError) Error() string {
+	if e.RevocationID != 0 {
+		return fmt.Sprintf("revocation %d in trust store %s: not found (RevocationIdNotFound)", e.RevocationID, e.TrustStore)
+	}
+	return fmt.Sprintf("trust store %q: not found (TrustStoreNotFound)", e.TrustStore)
+}
+
+// Is makes errors.Is(err, ErrNotFound) hold.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // AddRevocation adds a CRL to a running trust store, as
 // AddTrustStoreRevocations does, and returns it with its revocation id.
 // The CRL is read with the rules of a CRL file (truststore.ReadCRL: one
-// PEM CRL of at most 50 MB); errors wrap
-// truststore.ErrInvalidRevocationContent. The change is applied like a
-// reload and survives later reloads.
+// PEM CRL of at most 50 MB). Errors: a *NotFoundError for an unknown
+// store; one wrapping truststore.ErrInvalidRevocationContent for a CRL
+// edge cannot use; a config.Problems wrapping
+// truststore.ErrTooManyRevocationEntries past the store's quotas (or the
+// cause of any other problem of the rebuilt configuration); ErrStopped or
+// ErrFileChanging when nothing could be applied now. The change is
+// applied like a reload and survives later reloads.
 func (s *Server) AddRevocation(store string, data []byte) (*truststore.CRL, error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	cur := s.current.Load()
 	if cur.TrustStores[store] == nil {
-		return nil, fmt.Errorf("trust store %q: %w", store, ErrNotFound)
+		return nil, &NotFoundError{TrustStore: store}
 	}
 	in, err := truststore.ReadCRL("", data)
 	if err != nil {
@@ -59,7 +81,7 @@ func (s *Server) RemoveRevocation(store string, id int64) error {
 	cur := s.current.Load()
 	st := cur.TrustStores[store]
 	if st == nil {
-		return fmt.Errorf("trust store %q: %w", store, ErrNotFound)
+		return &NotFoundError{TrustStore: store}
 	}
 	var src, key string
 	for _, c := range st.CRLs {
@@ -68,7 +90,7 @@ func (s *Server) RemoveRevocation(store string, id int64) error {
 		}
 	}
 	if src == "" {
-		return fmt.Errorf("revocation %d in trust store %s: %w (RevocationIdNotFound)", id, store, ErrNotFound)
+		return &NotFoundError{TrustStore: store, RevocationID: id}
 	}
 	prevExtra, prevRemoved := s.extraCRLs[store], s.removedCRLs[store]
 	var kept []truststore.RevocationInput

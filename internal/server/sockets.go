@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"edge/internal/idle"
 	"edge/internal/tlsterm"
 )
 
@@ -30,6 +31,10 @@ type socket struct {
 	// cur is what new connections get; each connection keeps the
 	// binding it started with (in its tlsterm.Result.Value).
 	cur atomic.Pointer[binding]
+	// limits are the idle and header timeouts of the socket's
+	// connections: those of the listener it serves now, so a reload
+	// applies them to connections already open.
+	limits idle.Limits
 }
 
 // binding is what a socket serves: one listener of one snapshot.
@@ -40,10 +45,14 @@ type binding struct {
 	snap   *Snapshot
 	l      *Listener
 	active prometheus.Gauge // edge_active_connections of l
+	// log is where l's load balancer writes its lines.
+	log *lbLog
 }
 
+// binding is what a socket serves for l; under reloadMu (or before
+// serving).
 func (s *Server) binding(snap *Snapshot, l *Listener) *binding {
-	return &binding{snap: snap, l: l, active: s.metrics.ActiveConnections.WithLabelValues(strconv.Itoa(l.Index))}
+	return &binding{snap: snap, l: l, active: s.metrics.ActiveConnections.WithLabelValues(strconv.Itoa(l.Index)), log: s.lbLog(l.LoadBalancer.Name)}
 }
 
 // bindingOf returns the binding a connection started with.
@@ -143,6 +152,10 @@ func (s *Server) serveSocket(inner net.Listener, bd *binding) *socket {
 	port := inner.Addr().(*net.TCPAddr).Port
 	so := &socket{addr: net.JoinHostPort(bd.l.Address, strconv.Itoa(port)), port: port}
 	so.cur.Store(bd)
+	so.limits = func() (idle, header time.Duration) {
+		bd := so.cur.Load()
+		return bd.l.LoadBalancer.idleTimeout, time.Duration(bd.snap.Config.ClientHeaderTimeoutSeconds) * time.Second
+	}
 	// The binding is taken once per connection, before its handshake.
 	bindConn := func(c *tlsterm.Conn) *tls.Config {
 		bd := so.cur.Load()
@@ -153,7 +166,11 @@ func (s *Server) serveSocket(inner net.Listener, bd *binding) *socket {
 	hsTimeout := func() time.Duration {
 		return time.Duration(s.current.Load().Config.ClientHandshakeTimeoutSeconds) * time.Second
 	}
-	so.tl = tlsterm.NewListener(inner, bindConn, hsTimeout, func(r *tlsterm.Result) { s.logConn(r, so) })
+	so.tl = tlsterm.NewListener(inner, tlsterm.Hooks{
+		TLSConfig:        bindConn,
+		HandshakeTimeout: hsTimeout,
+		OnResult:         func(r *tlsterm.Result) { s.logConn(r, so) },
+	})
 	so.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var bd *binding
@@ -163,7 +180,7 @@ func (s *Server) serveSocket(inner net.Listener, bd *binding) *socket {
 			if bd == nil {
 				bd = so.cur.Load()
 			}
-			s.serveLogged(bd.snap, bd.l, so.port, bd.l.Handler, w, r)
+			s.serveLogged(bd, so, w, r)
 		}),
 		ConnContext: connContext,
 		ConnState: func(c net.Conn, st http.ConnState) {
@@ -177,7 +194,7 @@ func (s *Server) serveSocket(inner net.Listener, bd *binding) *socket {
 					}
 				}
 			}
-			s.watch.connState(c, st)
+			s.connState(so, c, st)
 		},
 		// No ReadHeaderTimeout or IdleTimeout: s.watch enforces both
 		// without moving a read deadline per request.

@@ -11,15 +11,15 @@ import (
 	"edge/internal/tlsterm"
 )
 
-// WriteSummary describes the snapshot for `edge check`: the load balancer,
-// each trust store in DescribeTrustStores terms, and each listener. With
+// WriteSummary describes the snapshot for `edge check`: each load balancer
+// (its elb id, log destinations and attributes) followed by its listeners,
+// the target groups and each trust store in DescribeTrustStores terms. With
 // allAttributes every attribute key is listed with its effective value, as
 // the Describe*Attributes operations return them; otherwise only the keys
 // whose value differs from ELBv2's default.
 func (s *Snapshot) WriteSummary(w io.Writer, allAttributes bool) {
-	fmt.Fprintf(w, "load balancer %s (elb %s)\n", s.Config.Name, s.ELB)
-	fmt.Fprintf(w, "  connection log: %s\n  access log: %s\n", s.ConnLog, s.AccessLog)
-	writeAttributes(w, "DescribeLoadBalancerAttributes", s.Attributes, allAttributes)
+	lbs := s.LoadBalancers
+	writeLoadBalancer(w, lbs[0], allAttributes)
 	for _, tg := range s.Config.TargetGroups {
 		fmt.Fprintf(w, "target group %s: %s, targets %s\n", tg.Name, tg.Protocol, strings.Join(tg.Targets, ", "))
 		writeAttributes(w, "DescribeTargetGroupAttributes", tg.AttributeSet, allAttributes)
@@ -37,39 +37,63 @@ func (s *Snapshot) WriteSummary(w io.Writer, allAttributes bool) {
 			fmt.Fprintf(w, "  RevocationId=%d %s issuer %q NumberOfRevokedEntries=%d nextUpdate %s\n", c.ID, c.Source, certfmt.DN(c.List.RawIssuer), c.NumberOfRevokedEntries(), c.List.NextUpdate.UTC().Format(time.RFC3339))
 		}
 	}
-	for _, l := range s.Listeners {
-		fmt.Fprintf(w, "listener %d: %s %s\n", l.Index, l.Protocol, l.Addr())
-		if l.Protocol == "HTTPS" {
-			if t := l.Term; t != nil {
-				p := t.Policy
-				fmt.Fprintf(w, "  ssl policy %s: %s-%s, %d ciphers", p.Name, tlsterm.VersionName(p.MinVersion), tlsterm.VersionName(p.MaxVersion), len(p.Ciphers))
-				if u := p.Unsupported(); len(u) > 0 {
-					fmt.Fprintf(w, " (not offered, Go lacks them: %s)", strings.Join(u, " "))
-				}
-				fmt.Fprintln(w)
-				if l.DevCertificate {
-					fmt.Fprintf(w, "  certificate: issued at start by the dev CA for localhost, the loopback addresses and the listener's address (every address of the machine for 0.0.0.0)\n")
-				}
-				for i, c := range t.Certificates.All() {
-					role := "SNI"
-					if i == 0 {
-						role = "default"
-					}
-					fmt.Fprintf(w, "  certificate (%s) %q for %s, expires %s\n", role, certfmt.DN(c.Leaf.RawSubject), strings.Join(names(c.Leaf.DNSNames, c.Leaf.IPAddresses), ", "), c.Leaf.NotAfter.UTC().Format("2006-01-02"))
-				}
-				fmt.Fprintf(w, "  mutual authentication: %s", t.Mode)
-				if l.TrustStoreName != "" {
-					fmt.Fprintf(w, ", trust store %s, ignore expiry %t, advertise CA names %t, refusals %s", l.TrustStoreName, t.IgnoreExpiry, t.AdvertiseCANames, t.Rejection)
-				}
-				fmt.Fprintln(w)
-			}
+	for i, lb := range lbs {
+		if i > 0 {
+			writeLoadBalancer(w, lb, allAttributes)
 		}
-		fmt.Fprintf(w, "  default action: %s\n", l.DefaultAction)
-		writeAttributes(w, "DescribeListenerAttributes", l.Attributes, allAttributes)
+		for _, l := range lb.Listeners {
+			writeListener(w, s, l, allAttributes)
+		}
 	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
+}
+
+func writeLoadBalancer(w io.Writer, lb *LoadBalancer, allAttributes bool) {
+	fmt.Fprintf(w, "load balancer %s (elb %s)\n", lb.Name, lb.ELB)
+	fmt.Fprintf(w, "  connection log: %s\n  access log: %s\n", lb.ConnLog, lb.AccessLog)
+	writeAttributes(w, "DescribeLoadBalancerAttributes", lb.Attributes, allAttributes)
+}
+
+func writeListener(w io.Writer, s *Snapshot, l *Listener, allAttributes bool) {
+	fmt.Fprintf(w, "listener %d: %s %s\n", l.Index, l.Protocol, l.Addr())
+	if t := l.Term; l.Protocol == "HTTPS" && t != nil {
+		p := t.Policy
+		fmt.Fprintf(w, "  ssl policy %s: %s-%s, %d ciphers", p.Name, tlsterm.VersionName(p.MinVersion), tlsterm.VersionName(p.MaxVersion), len(p.Ciphers))
+		if u := p.Unsupported(); len(u) > 0 {
+			fmt.Fprintf(w, " (not offered, Go lacks them: %s)", strings.Join(u, " "))
+		}
+		fmt.Fprintln(w)
+		if l.DevCertificate && len(l.certs) == 1 && l.certs[0].arn == "" {
+			fmt.Fprintf(w, "  certificate: issued at start by the dev CA for localhost, the loopback addresses and the listener's address (every address of the machine for 0.0.0.0)\n")
+		}
+		for i, info := range l.certs {
+			if info.dev && info.arn != "" {
+				fmt.Fprintf(w, "  certificate %s: ACM is not emulated: issued at start by the dev CA for localhost, the loopback addresses and the listener's address\n", info.arn)
+			} else if info.arn != "" && i >= len(t.Certificates.All()) {
+				fmt.Fprintf(w, "  certificate %s\n", info.arn)
+			}
+		}
+		for i, c := range t.Certificates.All() {
+			role := "SNI"
+			if i == 0 {
+				role = "default"
+			}
+			arn := ""
+			if i < len(l.certs) && l.certs[i].arn != "" {
+				arn = " (" + l.certs[i].arn + ")"
+			}
+			fmt.Fprintf(w, "  certificate (%s) %q for %s, expires %s%s\n", role, certfmt.DN(c.Leaf.RawSubject), strings.Join(names(c.Leaf.DNSNames, c.Leaf.IPAddresses), ", "), c.Leaf.NotAfter.UTC().Format("2006-01-02"), arn)
+		}
+		fmt.Fprintf(w, "  mutual authentication: %s", t.Mode)
+		if l.TrustStoreName != "" {
+			fmt.Fprintf(w, ", trust store %s, ignore expiry %t, advertise CA names %t, refusals %s", l.TrustStoreName, t.IgnoreExpiry, t.AdvertiseCANames, t.Rejection)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "  default action: %s\n", l.DefaultAction)
+	writeAttributes(w, "DescribeListenerAttributes", l.Attributes, allAttributes)
 }
 
 // writeAttributes lists the keys of set with their effective values, as the

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 
 	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
@@ -21,6 +23,7 @@ type Certificates struct {
 	cm    *certmagic.Config
 	def   *tls.Certificate
 	all   []*tls.Certificate
+	stop  sync.Once
 }
 
 // NewCertificates indexes certs; certs[0] is the default. Close releases
@@ -70,6 +73,13 @@ func (c *Certificates) choose(hello *tls.ClientHelloInfo) (*tls.Certificate, boo
 	if hello.ServerName == "" {
 		return c.def, false
 	}
+	if lower := strings.ToLower(hello.ServerName); lower != hello.ServerName {
+		// Host names compare without case (RFC 4343), as crypto/tls's own
+		// certificate choice does; certmagic's index is lower case.
+		h := *hello
+		h.ServerName = lower
+		hello = &h
+	}
 	cert, err := c.cm.GetCertificate(hello)
 	if err != nil || cert == nil || cert.Certificate == nil {
 		return c.def, false
@@ -89,9 +99,11 @@ func (c *Certificates) All() []*tls.Certificate {
 // Default returns the default certificate.
 func (c *Certificates) Default() *tls.Certificate { return c.def }
 
-// Close stops the certificate cache.
+// Close stops the certificate cache; closing again does nothing.
 func (c *Certificates) Close() {
-	if c.cache != nil {
-		c.cache.Stop()
-	}
+	c.stop.Do(func() {
+		if c.cache != nil {
+			c.cache.Stop()
+		}
+	})
 }

@@ -10,9 +10,9 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"edge/internal/idle"
 	"edge/internal/truststore"
 )
 
@@ -41,8 +41,8 @@ type Result struct {
 	// whether the client's SNI chose it (false: the default).
 	ServerCert *tls.Certificate
 	SNIMatched bool
-	// Value is the caller's own state for the connection, set by the
-	// listener's TLS function before the handshake (edge keeps there the
+	// Value is the owner's own state for the connection, set by
+	// Hooks.TLSConfig before the handshake (edge keeps there the
 	// configuration the connection started with). Nil if never set.
 	Value any
 }
@@ -55,8 +55,9 @@ func (r *Result) Leaf() *x509.Certificate { return leafOf(&r.State) }
 type Conn struct {
 	net.Conn
 	Result *Result
-	// Activity is kept by the HTTP server serving the connection.
-	Activity Activity
+	// Activity is kept by the HTTP server serving the connection, for
+	// its idle and header timeouts (package idle).
+	Activity idle.Activity
 
 	// A verify-mode handshake holds what crypto/tls writes once it has
 	// asked for the client's certificate (see Write); only the handshake
@@ -105,18 +106,11 @@ func (c *Conn) endHold() []byte {
 }
 
 // Listener accepts TCP connections, runs each TLS handshake itself, reports
-// one Result per connection attempt through OnResult, and hands the
+// one Result per connection attempt (Hooks.OnResult), and hands the
 // connections that completed their handshake to Accept (for http.Server).
-// With a nil TLS function, or one that returns nil for a connection, the
-// connection is plain HTTP.
 type Listener struct {
 	inner net.Listener
-	// tlsConfig returns the configuration for a new connection; it is
-	// called once per connection, so a swapped configuration applies to
-	// new connections only. Nil (or a nil result) means plain HTTP.
-	tlsConfig        func(*Conn) *tls.Config
-	handshakeTimeout func() time.Duration
-	onResult         func(*Result)
+	hooks Hooks
 
 	ready     chan net.Conn
 	done      chan struct{}
@@ -124,24 +118,50 @@ type Listener struct {
 	wg        sync.WaitGroup
 }
 
+// Hooks are how a Listener's owner takes part in each connection, in the
+// order they run for one connection. Every hook runs on the connection's
+// own goroutine (one per accepted connection, started by the accept loop),
+// so hooks of different connections run concurrently, and a slow hook
+// delays only its connection. Any hook may be nil.
+type Hooks struct {
+	// TLSConfig returns the configuration for a new connection. It runs
+	// once per accepted connection, first, before anything is read from
+	// it: a configuration swapped meanwhile (a reload) applies to new
+	// connections only. It may set c.Result.Value, the owner's state for
+	// the connection (edge keeps there the configuration the connection
+	// started with). A nil hook, or a nil result, serves the connection
+	// as plain HTTP: no handshake, Result.TLS false, Result.End = Start.
+	TLSConfig func(c *Conn) *tls.Config
+
+	// HandshakeTimeout bounds the TLS handshake. It is asked once per TLS
+	// connection, just before its handshake, so a reload applies to the
+	// next connection. A nil hook, or a result <= 0, means
+	// DefaultHandshakeTimeout. A handshake past it ends with
+	// context.DeadlineExceeded (Result.Status UnmappedConnectionError).
+	HandshakeTimeout func() time.Duration
+
+	// OnResult receives the connection attempt's Result once the
+	// handshake has ended (at once for plain HTTP): exactly once per
+	// accepted connection, failed and refused handshakes included, and
+	// before the connection is handed to Accept or closed, so the
+	// connection-log line is written before the first request's access
+	// line. The Listener does not change r afterwards; r is also
+	// c.Result of the Conn that Accept returns (through tls.Conn.NetConn
+	// on TLS connections). A nil hook drops results.
+	OnResult func(r *Result)
+}
+
 // DefaultHandshakeTimeout bounds a client's TLS handshake.
 const DefaultHandshakeTimeout = 10 * time.Second
 
-// NewListener starts accepting on inner. tlsConfig is called once per
-// accepted connection, from the connection's own goroutine and before
-// anything is read from it; it may set c.Result.Value, and a nil result
-// serves the connection as plain HTTP. handshakeTimeout is asked once per
-// TLS connection (a reload can change it); 0 means DefaultHandshakeTimeout.
-// onResult is called once per connection attempt, from the connection's
-// own goroutine.
-func NewListener(inner net.Listener, tlsConfig func(c *Conn) *tls.Config, handshakeTimeout func() time.Duration, onResult func(*Result)) *Listener {
+// NewListener starts accepting on inner with the owner's hooks. Close
+// stops it; Wait waits for the accept loop and every handshake.
+func NewListener(inner net.Listener, hooks Hooks) *Listener {
 	l := &Listener{
-		inner:            inner,
-		tlsConfig:        tlsConfig,
-		handshakeTimeout: handshakeTimeout,
-		onResult:         onResult,
-		ready:            make(chan net.Conn),
-		done:             make(chan struct{}),
+		inner: inner,
+		hooks: hooks,
+		ready: make(chan net.Conn),
+		done:  make(chan struct{}),
 	}
 	l.wg.Add(1)
 	go l.acceptLoop()
@@ -183,13 +203,16 @@ func (l *Listener) handle(raw net.Conn) {
 	var out net.Conn = c
 	refused := false
 	var cfg *tls.Config
-	if l.tlsConfig != nil {
-		cfg = l.tlsConfig(c)
+	if l.hooks.TLSConfig != nil {
+		cfg = l.hooks.TLSConfig(c)
 	}
 	if cfg != nil {
 		r.TLS = true
 		tc := tls.Server(c, cfg)
-		d := l.handshakeTimeout()
+		var d time.Duration
+		if l.hooks.HandshakeTimeout != nil {
+			d = l.hooks.HandshakeTimeout()
+		}
 		if d <= 0 {
 			d = DefaultHandshakeTimeout
 		}
@@ -219,7 +242,9 @@ func (l *Listener) handle(raw net.Conn) {
 	} else {
 		r.End = r.Start
 	}
-	l.onResult(r)
+	if l.hooks.OnResult != nil {
+		l.hooks.OnResult(r)
+	}
 	if refused {
 		refuse(raw, c.rejection)
 		return
@@ -325,40 +350,6 @@ func addrPort(a net.Addr) netip.AddrPort {
 	return ap
 }
 
-// Activity records what the HTTP layer is doing with a connection and
-// since when, for idle and header timeouts enforced by a sweeper instead
-// of a read deadline moved on every request. State and time share one
-// word, so a reader never sees one without the other.
-type Activity struct{ v atomic.Int64 }
-
-// Connection activities.
-const (
-	// ActHeaders: waiting for, or reading, a request's headers.
-	ActHeaders int64 = iota
-	// ActBusy: a request is being served (or an HTTP/2 stream is open).
-	ActBusy
-	// ActIdle: between requests.
-	ActIdle
-	// ActArrived: bytes of a new request arrived while idle; the sweeper
-	// turns it into ActHeaders, stamped with its clock.
-	ActArrived
-)
-
-// Set records state as of nowMs (Unix milliseconds).
-func (a *Activity) Set(state, nowMs int64) { a.v.Store(nowMs<<2 | state) }
-
-// Get returns the state and when it began (Unix milliseconds).
-func (a *Activity) Get() (state, sinceMs int64) {
-	v := a.v.Load()
-	return v & 3, v >> 2
-}
-
-// CompareAndSet replaces state as of sinceMs with next as of nowMs, unless
-// something changed it meanwhile.
-func (a *Activity) CompareAndSet(state, sinceMs, next, nowMs int64) bool {
-	return a.v.CompareAndSwap(sinceMs<<2|state, nowMs<<2|next)
-}
-
 // Read marks an idle HTTP/1 connection whose next request starts
 // arriving, so its header timeout starts then. During a verify-mode
 // handshake, the first read after the server's flight starts holding
@@ -368,10 +359,10 @@ func (c *Conn) Read(b []byte) (int, error) {
 		c.hold = holdHolding
 	}
 	n, err := c.Conn.Read(b)
-	if n > 0 {
-		if v := c.Activity.v.Load(); v&3 == ActIdle && c.Result.State.NegotiatedProtocol != "h2" {
-			c.Activity.v.CompareAndSwap(v, v&^3|ActArrived)
-		}
+	if n > 0 && c.Result.State.NegotiatedProtocol != "h2" {
+		// HTTP/2 reads (a PING, a new stream) are not a request head:
+		// its streams are watched one by one.
+		c.Activity.Arrive()
 	}
 	return n, err
 }

@@ -160,6 +160,56 @@ func TestRevocationIDsNeverReused(t *testing.T) {
 	}
 }
 
+// Pinned ids (revocations[].revocation_id) are used as given; unpinned
+// CRLs count on from the highest id before them, skip pinned ids, and
+// never get an id the store had before.
+func TestRevocationIDsPinned(t *testing.T) {
+	ca := testutil.Root(t, "ca")
+	mk := func(src string, n int, pin int64) truststore.RevocationInput {
+		l, err := truststore.ParseCRLDER(crlDER(t, ca, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return truststore.RevocationInput{Source: src, List: l, Digest: [32]byte{byte(n)}, ID: pin}
+	}
+	ids := truststore.NewRevocationIDs()
+	build := func(ins ...truststore.RevocationInput) []int64 {
+		s, err := truststore.New("s", []*x509.Certificate{ca.Cert}, ins, truststore.Options{IDs: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int64
+		for _, c := range s.CRLs {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	a, b, c, d := mk("a.crl", 1, 0), mk("b.crl", 2, 7), mk("c.crl", 3, 0), mk("d.crl", 4, 0)
+	if got := build(a, b, c); !equal(got, 1, 7, 8) {
+		t.Fatalf("first load: %v; want 1 7 8 (one more than the highest id before each)", got)
+	}
+	if got := build(a, b, c, d); !equal(got, 1, 7, 8, 9) {
+		t.Fatalf("d added: %v; want 1 7 8 9", got)
+	}
+	if got := build(a, c, d); !equal(got, 1, 8, 9) {
+		t.Fatalf("pinned b removed: %v; want 1 8 9", got)
+	}
+	e := mk("e.crl", 5, 0)
+	if got := build(e, a, c, d); !equal(got, 10, 1, 8, 9) {
+		t.Fatalf("e added first: %v; want 10 1 8 9 (7 stays retired)", got)
+	}
+	// A pin on an id an unchanged CRL holds moves that CRL on.
+	f := mk("f.crl", 6, 1)
+	if got := build(f, a); !equal(got, 1, 11) {
+		t.Fatalf("f pins a's id: %v; want 1 11", got)
+	}
+	// In a fresh numbering, an unpinned CRL before a pin skips the pinned id.
+	ids = truststore.NewRevocationIDs()
+	if got := build(mk("x.crl", 7, 0), mk("y.crl", 8, 1)); !equal(got, 2, 1) {
+		t.Fatalf("unpinned before pinned 1: %v; want 2 1", got)
+	}
+}
+
 func equal(got []int64, want ...int64) bool {
 	if len(got) != len(want) {
 		return false

@@ -297,7 +297,11 @@ func handshakeStatus(t *testing.T, term *tlsterm.Termination, chain []*x509.Cert
 		t.Fatal(err)
 	}
 	results := make(chan *tlsterm.Result, 1)
-	l := tlsterm.NewListener(inner, func(*tlsterm.Conn) *tls.Config { return cfg }, func() time.Duration { return 5 * time.Second }, func(r *tlsterm.Result) { results <- r })
+	l := tlsterm.NewListener(inner, tlsterm.Hooks{
+		TLSConfig:        func(*tlsterm.Conn) *tls.Config { return cfg },
+		HandshakeTimeout: func() time.Duration { return 5 * time.Second },
+		OnResult:         func(r *tlsterm.Result) { results <- r },
+	})
 	defer l.Close()
 	go func() {
 		if c, err := l.Accept(); err == nil {

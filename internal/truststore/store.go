@@ -79,6 +79,9 @@ type RevocationInput struct {
 	// Digest identifies the CRL's content, so an unchanged CRL keeps its
 	// revocation id across reloads.
 	Digest [32]byte
+	// ID pins the CRL's revocation id (revocations[].revocation_id, or the
+	// id the AWS endpoint gave it); 0 lets RevocationIDs number it.
+	ID int64
 }
 
 // Key identifies the CRL by source and content: the same file rewritten
@@ -139,10 +142,16 @@ type Options struct {
 // ErrInvalidRevocationContent is ALB's error for a CRL it cannot use.
 var ErrInvalidRevocationContent = errors.New(errInvalidRevocationCode)
 
+// ErrTooManyRevocationEntries is ALB's error for a trust store past its
+// revocation quotas (MaxRevocationLists lists, MaxRevocationEntries
+// entries or Options.MaxRevocationEntries): New's error wraps it.
+var ErrTooManyRevocationEntries = errors.New(ErrTooManyEntriesCode)
+
 // New builds a Store from bundle certificates and CRLs. In alb mode each
 // CRL must be signed by a CA of the bundle; otherwise the error wraps
 // ErrInvalidRevocationContent and names the CRL's Source. ALB's quotas on
-// CRL count and entries are enforced.
+// CRL count and entries are enforced (the error wraps
+// ErrTooManyRevocationEntries). Several problems are joined (errors.Join).
 func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options) (*Store, error) {
 	s := &Store{
 		Name:      name,
@@ -158,7 +167,7 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options
 	}
 	var errs []error
 	if len(crls) > MaxRevocationLists {
-		errs = append(errs, fmt.Errorf("%s: trust store %s has %d revocation lists; ALB allows at most %d", ErrTooManyEntriesCode, name, len(crls), MaxRevocationLists))
+		errs = append(errs, fmt.Errorf("%w: trust store %s has %d revocation lists; ALB allows at most %d", ErrTooManyRevocationEntries, name, len(crls), MaxRevocationLists))
 	}
 	limit := o.MaxRevocationEntries
 	if limit == 0 {
@@ -169,17 +178,18 @@ func New(name string, cas []*x509.Certificate, crls []RevocationInput, o Options
 		total += in.List.Entries
 	}
 	if total > limit {
-		errs = append(errs, fmt.Errorf("%s: trust store %s has %d revocation entries; the limit is %d (ALB's quota; max_revocation_entries lifts it)", ErrTooManyEntriesCode, name, total, limit))
+		errs = append(errs, fmt.Errorf("%w: trust store %s has %d revocation entries; the limit is %d (ALB's quota; max_revocation_entries lifts it)", ErrTooManyRevocationEntries, name, total, limit))
 	}
 	ids := o.IDs
 	if ids == nil {
 		ids = NewRevocationIDs()
 	}
 	keys := make([]string, len(crls))
+	pinned := make([]int64, len(crls))
 	for i, in := range crls {
-		keys[i] = in.Key()
+		keys[i], pinned[i] = in.Key(), in.ID
 	}
-	assigned := ids.assign(name, keys)
+	assigned := ids.assign(name, keys, pinned)
 	for i, in := range crls {
 		issuer := s.crlIssuer(in.List)
 		if issuer == nil && s.Mode == RevocationALB {
@@ -281,12 +291,16 @@ func (c *CRL) Stale(now time.Time) bool {
 }
 
 // RevocationIDs hands out revocation ids that are never reused while edge
-// runs: an unchanged CRL (same store, source and content) keeps its id
-// across reloads; a new, changed or re-added CRL gets the next number.
-// It is safe for concurrent use.
+// runs. A pinned id (RevocationInput.ID) is used as given. Otherwise an
+// unchanged CRL (same store, source and content) keeps its id across
+// reloads; a new, changed or re-added CRL gets one more than the highest
+// id before it in the store's list and than every id the store ever had
+// (so on a first load the CRLs count 1, 2, 3... in list order, and a CRL
+// added later gets the highest id plus one), skipping ids pinned in the
+// same list. It is safe for concurrent use.
 type RevocationIDs struct {
 	mu   sync.Mutex
-	next map[string]int64            // store → last id handed out
+	next map[string]int64            // store → highest id handed out or pinned
 	live map[string]map[string]int64 // store → key → id of the last build
 }
 
@@ -295,21 +309,51 @@ func NewRevocationIDs() *RevocationIDs {
 	return &RevocationIDs{next: map[string]int64{}, live: map[string]map[string]int64{}}
 }
 
-func (r *RevocationIDs) assign(store string, keys []string) []int64 {
+// FirstIDs returns the revocation ids a store's first load gives its CRLs,
+// pinned[i] being CRL i's pinned id (0: unpinned): the numbering of
+// RevocationIDs, for callers that show ids before edge loads the store
+// (the AWS endpoint's view of edge.yaml).
+func FirstIDs(pinned []int64) []int64 {
+	return NewRevocationIDs().assign("", make([]string, len(pinned)), pinned)
+}
+
+// assign numbers a build's CRLs (keys[i], pinned[i] > 0 when pinned).
+func (r *RevocationIDs) assign(store string, keys []string, pinned []int64) []int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	prev := r.live[store]
+	hist := r.next[store]
+	taken := make(map[int64]bool, len(keys))
+	for _, p := range pinned {
+		if p > 0 {
+			taken[p] = true
+		}
+	}
+	used := make(map[int64]bool, len(keys))
 	cur := make(map[string]int64, len(keys))
 	out := make([]int64, len(keys))
+	var before int64 // the highest id so far in this list
 	for i, k := range keys {
-		id, ok := prev[k]
-		if !ok || cur[k] != 0 {
-			r.next[store]++
-			id = r.next[store]
+		id := pinned[i]
+		if id <= 0 {
+			if old, ok := prev[k]; ok && !taken[old] && !used[old] {
+				id = old // unchanged: keeps its id
+			} else {
+				id = max(before, hist) + 1
+				for taken[id] || used[id] {
+					id++
+				}
+				hist = id
+			}
 		}
-		cur[k] = id
+		used[id] = true
+		before = max(before, id)
+		if _, dup := cur[k]; !dup {
+			cur[k] = id
+		}
 		out[i] = id
 	}
+	r.next[store] = max(hist, before)
 	r.live[store] = cur
 	return out
 }
