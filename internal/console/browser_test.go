@@ -214,8 +214,20 @@ func (b *browser) waitFor(what, cond string) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var ok bool
-		// A page being replaced has no body for a moment.
-		b.eval("(() => { try { return !!("+cond+") } catch (e) { return false } })()", &ok)
+		// A page being replaced has no body for a moment, and an
+		// evaluation that meets the navigation itself fails ("Inspected
+		// target navigated or closed"): both mean "not yet".
+		expr := "(() => { try { return !!(" + cond + ") } catch (e) { return false } })()"
+		raw, err := b.callTimeout("Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": true}, true, 30*time.Second)
+		if err == nil {
+			var r struct {
+				Result struct {
+					Value bool `json:"value"`
+				} `json:"result"`
+			}
+			json.Unmarshal(raw, &r)
+			ok = r.Result.Value
+		}
 		if ok {
 			return
 		}

@@ -24,9 +24,8 @@ type derived struct {
 // Derive returns the configuration edge serves for the API state st and
 // the file layer file (nil for none), validated: elbv2.Derive on a deep
 // copy of file (so validating it writes nothing the running edge reads),
-// with the API trust stores' entry cap at the quota and listener
-// certificates adapted to what the server serves (certificateARNs). Listeners
-// whose ARN is in skip are left out.
+// with the API trust stores' entry cap at the quota. Listeners whose ARN is
+// in skip are left out.
 func Derive(st *elbv2.State, file *config.Config, q elbv2.Quotas, skip map[string]bool) (*config.Config, []string, error) {
 	d, err := derive(st, file, q, skip)
 	if err != nil {
@@ -77,9 +76,6 @@ func derive(st *elbv2.State, file *config.Config, q elbv2.Quotas, skip map[strin
 			ts.MaxRevocationEntries = q.RevocationEntriesPerTrustStore
 		}
 	}
-	if !certificateARNs() {
-		dropARNOnlyCertificates(cfg)
-	}
 	if ps := cfg.Validate(); len(ps) > 0 {
 		return nil, ps
 	}
@@ -88,41 +84,6 @@ func derive(st *elbv2.State, file *config.Config, q elbv2.Quotas, skip map[strin
 		d.arns[nFile+i] = l.ListenerArn
 	}
 	return d, nil
-}
-
-// certificateARNs reports whether server.Build serves a listener whose
-// certificate is named by certificate_arn alone (ACM is not emulated: a
-// dev-CA certificate under that ARN). Until it does, such certificates are
-// left out of the derived configuration, which gives the listener the same
-// dev-CA certificate without the ARN in the access log's chosen_cert_arn.
-var certificateARNs = sync.OnceValue(func() bool {
-	c, err := config.Parse([]byte(`listeners:
-  - port: 0
-    certificates: [{certificate_arn: "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"}]
-    default_actions: [{type: fixed-response, fixed_response_config: {status_code: "200"}}]
-`), "certificate-arn-probe.yaml")
-	if err != nil {
-		return false
-	}
-	snap, err := server.Build(c, server.Options{CheckOnly: true})
-	if err != nil {
-		return false
-	}
-	snap.Close()
-	return true
-})
-
-func dropARNOnlyCertificates(cfg *config.Config) {
-	for i := range cfg.Listeners {
-		l := &cfg.Listeners[i]
-		var keep []config.Certificate
-		for _, c := range l.Certificates {
-			if c.Certificate != "" || c.PrivateKey != "" || c.CertificateArn == "" {
-				keep = append(keep, c)
-			}
-		}
-		l.Certificates = keep
-	}
 }
 
 // Start builds and starts the server from the derived configuration with

@@ -122,10 +122,7 @@ func TestEndToEndWithTheGoSDK(t *testing.T) {
 func itoa(p int32) string { return strconv.Itoa(int(p)) }
 
 // The elb field of an API listener's log lines is its load balancer's
-// ARN id (app/NAME/ID), and the access log's chosen_cert_arn is the
-// listener's certificate ARN. Both need the server side of the
-// control-plane schema (load_balancers, listeners[].load_balancer,
-// certificate_arn); until the server has it the test says so and skips.
+// ARN id (app/NAME/ID).
 func TestAPILoadBalancerIdentityInLogs(t *testing.T) {
 	p := newPKI(t)
 	ec := newEcho(t)
@@ -137,9 +134,6 @@ func TestAPILoadBalancerIdentityInLogs(t *testing.T) {
 	f := e.waitConnLog(a.port, "Success", p.good)
 	want := "app/my-alb/" + a.lb[strings.LastIndexByte(a.lb, '/')+1:]
 	if f["elb"] != want {
-		if strings.HasPrefix(f["elb"], "app/edge/") {
-			t.Skipf("SKIP: the connection log's elb is %s (the default load balancer's), not %s: per-load-balancer elb ids need internal/server's load_balancers support (issue 14)", f["elb"], want)
-		}
 		t.Errorf("elb %s; want %s", f["elb"], want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	attrtable "edge/internal/attributes"
 	"edge/internal/config"
+	"edge/internal/truststore"
 )
 
 // Derive returns the complete configuration edge serves: the file layer
@@ -80,15 +81,16 @@ func Derive(st *State, file *config.Config) (*config.Config, error) {
 			removed[id] = true
 		}
 		var revs []config.Revocation
-		var next int64
-		for _, r := range ts.Revocations {
-			id := r.RevocationID
-			if id == 0 {
-				id = next + 1
-			}
-			next = max(next, id)
+		// The ids edge gives the file's CRLs (pinned or numbered as the
+		// server numbers them), pinned from here on so that removals and
+		// additions keep every other id.
+		pinned := make([]int64, len(ts.Revocations))
+		for j, r := range ts.Revocations {
+			pinned[j] = r.RevocationID
+		}
+		for j, id := range truststore.FirstIDs(pinned) {
 			if !removed[id] {
-				revs = append(revs, config.Revocation{File: out.Path(r.File), RevocationID: id})
+				revs = append(revs, config.Revocation{File: out.Path(ts.Revocations[j].File), RevocationID: id})
 			}
 		}
 		for _, r := range ov.Added {
