@@ -49,6 +49,11 @@ func TestCheckFindsEveryProblem(t *testing.T) {
 			os.Remove(filepath.Join(dir, "bundle.pem"))
 		}, []string{`^edge\.yaml:2: unknown key "idle_timeout" at the top level`, `^edge\.yaml:10: unknown key "security_policy" in listeners\[0\]`,
 			`bundle\.pem: cannot read the CA bundle: no such file or directory \(trust_stores\[0\]\.ca_certificates_bundle at edge\.yaml:7\)`}},
+		{"a bad bundle hides no CRL problem in the same store", func(t *testing.T, dir string, seed *testutil.Seed) {
+			os.Remove(filepath.Join(dir, "bundle.pem"))
+			testutil.WriteFile(t, filepath.Join(dir, "ca.crl"), []byte{0x30, 0x82, 0x01, 0x00, 0x30})
+			edit(t, dir, "    ca_certificates_bundle: bundle.pem", "    ca_certificates_bundle: bundle.pem\n    revocations: [ca.crl]")
+		}, []string{`bundle\.pem: cannot read the CA bundle: no such file or directory`, `ca\.crl: InvalidRevocationContent: .*DER; ALB takes PEM only: convert it with .openssl crl -inform DER -in ca\.crl -out ca\.crl\.pem.`}},
 		{"unknown key hides no file problem", func(t *testing.T, dir string, seed *testutil.Seed) {
 			edit(t, dir, "    ssl_policy:", "    security_policy:")
 			edit(t, dir, "private_key: server.key", "private_key: other.key")

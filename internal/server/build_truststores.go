@@ -25,7 +25,6 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 	switch {
 	case errors.As(err, &pe):
 		b.file(err, bundlePath, 0, p+".ca_certificates_bundle", "cannot read the CA bundle: %v", pe.Err)
-		return
 	case errors.As(err, &be):
 		for _, prob := range be.Problems {
 			msg := "InvalidCaCertificatesBundle: " + prob.Reason
@@ -34,11 +33,10 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 			}
 			b.file(be, bundlePath, prob.Line, p+".ca_certificates_bundle", "%s", msg)
 		}
-		return
 	case err != nil:
 		b.file(err, bundlePath, 0, p+".ca_certificates_bundle", "%v", err)
-		return
 	}
+	bundleOK := err == nil // a bad bundle still lets the CRL files be checked, so check reports every problem at once
 	version := sha256.New()
 	version.Write(data)
 	var crls []truststore.RevocationInput
@@ -55,6 +53,9 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 			b.file(err, path, 0, rp, "%v", err)
 			continue
 		}
+		if !bundleOK {
+			continue
+		}
 		if b.opts.RemovedRevocations[ts.Name][in.Key()] {
 			continue // removed through the admin API; a rewrite of the file is a new CRL
 		}
@@ -62,6 +63,9 @@ func (b *builder) trustStore(i int, ts config.TrustStore) {
 
 		version.Write(in.Digest[:])
 		crls = append(crls, in)
+	}
+	if !bundleOK {
+		return
 	}
 	for _, in := range b.opts.ExtraRevocations[ts.Name] {
 		version.Write(in.Digest[:])
