@@ -23,7 +23,7 @@ const tfMirror = "/opt/tf-plugins"
 // TestTerraformDomainName applies the captured Terraform configuration
 // (testdata/wire/terraform-run3-main.tf: aws_api_gateway_domain_name with
 // mutual_tls_authentication) against edge, checks that a second plan shows
-// no drift, and destroys it. It runs with EDGE_TERRAFORM=1 and skips,
+// no drift, and destroys it. It runs with EDGE_TERRAFORM=1, as .ci/run sets it, and skips,
 // visibly, without terraform or the provider mirror.
 func TestTerraformDomainName(t *testing.T) {
 	tf, err := exec.LookPath("terraform")
@@ -34,7 +34,7 @@ func TestTerraformDomainName(t *testing.T) {
 	}
 	if os.Getenv("EDGE_TERRAFORM") == "" {
 		// About 2.5 minutes here: out of the default run (reference §11.8).
-		t.Skip("the Terraform tier is optional and slow; set EDGE_TERRAFORM=1 to run it")
+		t.Skip("the Terraform tier is optional and slow; set EDGE_TERRAFORM=1 to run it (.ci/run does)")
 	}
 	x := newH(t)
 	x.s3.mu.Lock()

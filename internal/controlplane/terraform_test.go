@@ -24,7 +24,7 @@ const tfMirror = "/opt/tf-plugins"
 // (testdata/terraform/main.tf, from the captured configurations) against
 // edge; a trusted client gets 200 through the listener and the revoked one
 // is refused; a second plan shows no drift; destroy leaves nothing, the
-// port closed. It runs with EDGE_TERRAFORM=1 (a few minutes: the
+// port closed. It runs with EDGE_TERRAFORM=1, as .ci/run sets it (a few minutes: the
 // provider's own waits) and skips, visibly, without terraform or the
 // provider mirror.
 func TestTerraformALBWithMTLS(t *testing.T) {
@@ -35,7 +35,7 @@ func TestTerraformALBWithMTLS(t *testing.T) {
 		t.Skip(msg)
 	}
 	if os.Getenv("EDGE_TERRAFORM") == "" {
-		t.Skip("the Terraform tier is optional and slow; set EDGE_TERRAFORM=1 to run it")
+		t.Skip("the Terraform tier is optional and slow; set EDGE_TERRAFORM=1 to run it (.ci/run does)")
 	}
 	p := newPKI(t)
 	ec := newEcho(t)
