@@ -2,18 +2,25 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"edge/internal/pki"
 	"edge/internal/testutil"
@@ -167,5 +174,69 @@ func TestServeConsoleAndRecentReason(t *testing.T) {
 	jb, _ := json.MarshalIndent(b, "", "  ")
 	if string(ja) != string(jb) {
 		t.Errorf("/connections/recent explains:\n%s\nedge verify --format json:\n%s", ja, jb)
+	}
+}
+
+// A trust store created through the AWS endpoint appears on the console's
+// trust page with the ARN Describe gives it (a random id, not the one
+// derived from its name), in the section of API-created resources, and
+// the admin API's revocations carry the same ARN.
+func TestServeConsoleShowsAPIResources(t *testing.T) {
+	dir := t.TempDir()
+	p := newGWPKI(t, dir)
+	testutil.WriteFile(t, filepath.Join(dir, "edge.yaml"), []byte(gwAWSYAML+"admin: {listen: \"127.0.0.1:0\"}\n"))
+	s := serveGW(t, dir)
+	if s.aws == "" {
+		t.Fatalf("edge serve did not log its AWS endpoint:\n%s", s.stderr)
+	}
+	var ready struct {
+		AdminURL string `json:"admin_url"`
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "ready.json"))
+	if err := json.Unmarshal(data, &ready); err != nil || ready.AdminURL == "" {
+		t.Fatalf("ready file without admin_url: %s %v", data, err)
+	}
+	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
+	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.aws), UsePathStyle: true, Credentials: creds})
+	ec := elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.aws), Credentials: creds, Retryer: aws.NopRetryer{}})
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("trust")}); err != nil {
+		t.Fatal(err)
+	}
+	bundle := pki.CertPEM(p.root.Cert, p.inter.Cert)
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("trust"), Key: aws.String("bundle.pem"), Body: bytes.NewReader(bundle)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := ec.CreateTrustStore(ctx, &elb.CreateTrustStoreInput{Name: aws.String("ts1"), CaCertificatesBundleS3Bucket: aws.String("trust"), CaCertificatesBundleS3Key: aws.String("bundle.pem")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.TrustStores[0].TrustStoreArn)
+	if arn == "" {
+		t.Fatal("CreateTrustStore returned no ARN")
+	}
+	get := func(path string) string {
+		t.Helper()
+		req, _ := http.NewRequest("GET", strings.TrimSuffix(ready.AdminURL, "/")+path, nil)
+		req.Header.Set("Accept", "text/html")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d\n%s", path, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	page := get("/console/trust")
+	if !strings.Contains(page, arn) {
+		t.Errorf("the trust page does not show the ARN Describe gives (%s)", arn)
+	}
+	if strings.Contains(page, "edge serves no AWS endpoint here") {
+		t.Errorf("the trust page says there is no AWS endpoint while one serves at %s", s.aws)
+	}
+	if api := get("/trust-stores"); !strings.Contains(api, arn) {
+		t.Errorf("admin /trust-stores lacks %s:\n%s", arn, api)
 	}
 }

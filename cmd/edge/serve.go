@@ -256,12 +256,13 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 		}
 	}()
 	var model admin.Model // the revocation endpoints act on the API's model when it runs
+	var resources console.AWSResources
 	if cp != nil {
-		model = cp.ELBv2()
+		model, resources = cp.ELBv2(), cp.ELBv2()
 	}
 	// The web console answers / and /console/* of the admin listener.
 	adm, err := admin.StartWith(srv, log, model, func(api http.Handler, token func() string) http.Handler {
-		return console.Attach(srv, api, console.Options{Token: token})
+		return console.Attach(srv, api, console.Options{Token: token, AWS: resources})
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "edge: admin.listen %s: %v\n", cfg.Admin.Listen, err)

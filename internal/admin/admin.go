@@ -177,13 +177,7 @@ func (a *api) trustStores(w http.ResponseWriter, r *http.Request) {
 	out := []trustStore{}
 	for _, n := range names {
 		st := snap.TrustStores[n]
-		arn := TrustStoreARN(snap, n)
-		if a.model != nil {
-			if m, ok := a.model.TrustStoreARN(n); ok {
-				arn = m
-			}
-		}
-		out = append(out, trustStore{Name: n, TrustStoreArn: arn, Status: "ACTIVE", NumberOfCaCertificates: len(st.CAs),
+		out = append(out, trustStore{Name: n, TrustStoreArn: a.storeARN(snap, n), Status: "ACTIVE", NumberOfCaCertificates: len(st.CAs),
 			TotalRevokedEntries: st.TotalRevokedEntries(), RevocationCheck: st.Mode.String(), Version: snap.StoreVersions[n]})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"TrustStores": out})
@@ -198,8 +192,20 @@ type revocation struct {
 	NextUpdate             string `json:"NextUpdate,omitempty"`
 }
 
-func describe(snap *server.Snapshot, store string, c *truststore.CRL) revocation {
-	rv := revocation{TrustStoreArn: TrustStoreARN(snap, store), RevocationId: c.ID, RevocationType: "CRL", NumberOfRevokedEntries: c.NumberOfRevokedEntries(), Source: c.Source}
+// storeARN is the ARN Describe calls give the trust store named name: the
+// model's when an AWS endpoint runs (API-created stores have random ids),
+// else the one derived from the name.
+func (a *api) storeARN(snap *server.Snapshot, name string) string {
+	if a.model != nil {
+		if m, ok := a.model.TrustStoreARN(name); ok {
+			return m
+		}
+	}
+	return TrustStoreARN(snap, name)
+}
+
+func (a *api) describe(snap *server.Snapshot, store string, c *truststore.CRL) revocation {
+	rv := revocation{TrustStoreArn: a.storeARN(snap, store), RevocationId: c.ID, RevocationType: "CRL", NumberOfRevokedEntries: c.NumberOfRevokedEntries(), Source: c.Source}
 	if !c.List.NextUpdate.IsZero() {
 		rv.NextUpdate = c.List.NextUpdate.UTC().Format("2006-01-02T15:04:05Z")
 	}
@@ -235,7 +241,7 @@ func (a *api) revocations(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []revocation{}
 	for _, c := range st.CRLs {
-		out = append(out, describe(snap, st.Name, c))
+		out = append(out, a.describe(snap, st.Name, c))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"TrustStoreRevocations": out})
 }
@@ -266,7 +272,7 @@ func (a *api) addRevocation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	snap := a.srv.Snapshot()
-	writeJSON(w, http.StatusOK, map[string]any{"TrustStoreRevocations": []revocation{describe(snap, name, c)}})
+	writeJSON(w, http.StatusOK, map[string]any{"TrustStoreRevocations": []revocation{a.describe(snap, name, c)}})
 }
 
 func (a *api) removeRevocation(w http.ResponseWriter, r *http.Request) {

@@ -41,7 +41,11 @@ const CookieName = "edge_console"
 // AWSResources gives the resources created through the AWS endpoint;
 // *elbv2.Service implements it.
 type AWSResources interface {
+	// State is the API-created state (nil: none yet).
 	State() *elbv2.State
+	// TrustStoreARN is the ARN Describe calls give the trust store named
+	// name, of the file or of the API; ok is false for an unknown name.
+	TrustStoreARN(name string) (arn string, ok bool)
 }
 
 // Options configure a Console.

@@ -424,6 +424,15 @@ type fakeAWS struct{ st *elbv2.State }
 
 func (a fakeAWS) State() *elbv2.State { return a.st }
 
+// TrustStoreARN gives the file store "seed" the random-looking id an API
+// model would, so that the page shows the model's ARN.
+func (a fakeAWS) TrustStoreARN(name string) (string, bool) {
+	if name == "seed" {
+		return "arn:aws:elasticloadbalancing:us-east-1:123456789012:truststore/seed/0123456789abcdef", true
+	}
+	return "", false
+}
+
 // The trust-store page: CA certificates as a tree, CRLs with their
 // revocation ids, issuer, entries and next update; listeners with mode,
 // policy and attributes; and the resources created through the AWS
@@ -444,7 +453,7 @@ func TestTrustPage(t *testing.T) {
 	if !regexp.MustCompile(`(?s)<span class="subject">CN=A,O=edge tests</span>.*?<ul><li class="ca ok">\s*<div class="node"><span class="subject">CN=B,O=edge tests</span>`).MatchString(tree) {
 		t.Errorf("B is not under A in the seed tree:\n%s", tree)
 	}
-	for _, want := range []string{"ECDSA P-256", "self-signed root", "<td>1</td><td>CN=B,O=edge tests</td><td>1</td><td>7</td>", "listeners</dt><dd>#0"} {
+	for _, want := range []string{"truststore/seed/0123456789abcdef", "ECDSA P-256", "self-signed root", "<td>1</td><td>CN=B,O=edge tests</td><td>1</td><td>7</td>", "listeners</dt><dd>#0"} {
 		if !strings.Contains(tree, want) {
 			t.Errorf("seed section lacks %q", want)
 		}

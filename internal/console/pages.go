@@ -266,7 +266,7 @@ func (c *Console) trustPage(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, name := range storeNames(snap) {
 		st := snap.TrustStores[name]
-		sv := storeView{Name: name, ARN: admin.TrustStoreARN(snap, name), RevocationCheck: st.Mode.String(), Version: snap.StoreVersions[name],
+		sv := storeView{Name: name, ARN: c.storeARN(snap, name), RevocationCheck: st.Mode.String(), Version: snap.StoreVersions[name],
 			NumCAs: len(st.CAs), TotalRevoked: st.TotalRevokedEntries(), Roots: caTree(st.CAs, now), Notes: st.Notes(), Listeners: users[name]}
 		for _, crl := range st.CRLs {
 			cv := crlView{ID: crl.ID, Issuer: certfmt.DN(crl.List.RawIssuer), Source: crl.Source, Entries: crl.NumberOfRevokedEntries(),
@@ -285,6 +285,17 @@ func (c *Console) trustPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.render(w, http.StatusOK, "trust.html", d)
+}
+
+// storeARN is the trust store's ARN as Describe calls give it (random ids
+// for stores created through the AWS endpoint).
+func (c *Console) storeARN(snap *server.Snapshot, name string) string {
+	if c.o.AWS != nil {
+		if a, ok := c.o.AWS.TrustStoreARN(name); ok {
+			return a
+		}
+	}
+	return admin.TrustStoreARN(snap, name)
 }
 
 func storeNames(snap *server.Snapshot) []string {
