@@ -240,3 +240,20 @@ func TestServeConsoleShowsAPIResources(t *testing.T) {
 		t.Errorf("admin /trust-stores lacks %s:\n%s", arn, api)
 	}
 }
+
+// `--aws ADDR` counts as the AWS endpoint for a file without listeners,
+// as an aws: block does: `edge serve -c edge.yaml --aws …` with only an
+// admin block serves, and its listeners come from the API.
+func TestServeAWSFlagWithFileWithoutListeners(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFile(t, filepath.Join(dir, "edge.yaml"), []byte("admin: {listen: \"127.0.0.1:0\"}\n"))
+	p := startEdgeProcess(t, dir, "serve", "-c", "edge.yaml", "--aws", "127.0.0.1:0", "--ephemeral")
+	if p.ready.AWSEndpointURL == nil || *p.ready.AWSEndpointURL == "" || p.ready.AdminURL == "" {
+		t.Errorf("ready document without the AWS endpoint or the admin URL: %+v", p.ready)
+	}
+	// Without --aws, the same file is refused with the reason.
+	_, errOut, code := runEdge(t, dir, "serve", "-c", "edge.yaml")
+	if code != 1 || !strings.Contains(errOut, "at least one listener is required") || !strings.Contains(errOut, "--aws") {
+		t.Errorf("serve without listeners nor --aws: exit %d\n%s", code, errOut)
+	}
+}

@@ -117,7 +117,7 @@ func serve(ctx context.Context, file, readyFile string, port int, address string
 			cfg.File = ""
 			return cfg, nil
 		}
-		cfg, err := config.Load(file)
+		cfg, err := config.LoadWith(file, config.Options{AWSEndpoint: aws.listen != "" && aws.listen != "off"})
 		if err != nil {
 			return nil, err
 		}

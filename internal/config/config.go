@@ -81,6 +81,8 @@ type Config struct {
 	Dir  string `yaml:"-"`
 	// lines maps a key path ("listeners[0].ssl_policy") to its line.
 	lines map[string]int
+	// awsEndpoint: the AWS endpoint runs whatever the file says (Options).
+	awsEndpoint bool
 }
 
 // Admin configures the admin listener.

@@ -82,11 +82,28 @@ func (ps Problems) Err() error {
 
 // Load reads and parses the configuration file at path.
 func Load(path string) (*Config, error) {
+	return LoadWith(path, Options{})
+}
+
+// Options change what a configuration must hold.
+type Options struct {
+	// AWSEndpoint says the AWS endpoint runs whatever the file says
+	// (edge serve --aws): its listeners may all come from the API, so a
+	// file without listeners is valid, as with an aws: block.
+	AWSEndpoint bool
+}
+
+// LoadWith is Load with options.
+func LoadWith(path string, o Options) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, Problems{{File: path, Msg: readError(err), Err: err}}
 	}
-	return Parse(data, path)
+	c, ps := parseAll(data, path, o)
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return c, nil
 }
 
 func readError(err error) string {
@@ -124,7 +141,11 @@ func LoadAll(path string) (*Config, Problems) {
 // only problems are unknown keys; it is nil when a value could not be read
 // or failed validation.
 func ParseAll(data []byte, file string) (*Config, Problems) {
-	c := &Config{File: file, Dir: filepath.Dir(file), lines: map[string]int{}}
+	return parseAll(data, file, Options{})
+}
+
+func parseAll(data []byte, file string, o Options) (*Config, Problems) {
+	c := &Config{File: file, Dir: filepath.Dir(file), lines: map[string]int{}, awsEndpoint: o.AWSEndpoint}
 	if types := pemTypes(data); types != "" {
 		return nil, Problems{{File: file, Msg: fmt.Sprintf("this is a PEM file (%s), not a YAML configuration: -c takes the edge.yaml that names it (listeners[].certificates for certificates and keys, trust_stores[].ca_certificates_bundle for CA bundles)", types)}}
 	}

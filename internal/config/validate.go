@@ -124,10 +124,10 @@ func (c *Config) Validate() Problems {
 		}
 	}
 
-	if len(c.Listeners) == 0 && c.APIGateway == nil && c.AWS == nil {
+	if len(c.Listeners) == 0 && c.APIGateway == nil && c.AWS == nil && !c.awsEndpoint {
 		// With an aws: block the listeners may all come from the AWS
 		// endpoint (create-listener); an api_gateway block serves alone.
-		ps = append(ps, Problem{File: c.File, Msg: "listeners: at least one listener is required (or an api_gateway block, or an aws: block whose endpoint creates them)"})
+		ps = append(ps, Problem{File: c.File, Msg: "listeners: at least one listener is required (or an api_gateway block, or an aws: block or edge serve --aws, whose endpoint creates them)"})
 	}
 	bound := map[string]string{}
 	for i := range c.Listeners {
