@@ -75,6 +75,10 @@ type Console struct {
 
 	// key signs session cookies; a restart ends every session.
 	key []byte
+	// ended holds the ids of sessions signed out (at most maxEnded; past
+	// that the key is replaced, which ends every session).
+	sessMu sync.Mutex
+	ended  map[string]bool
 
 	streams   chan struct{} // a token per open stream
 	done      chan struct{}
@@ -184,11 +188,55 @@ func (c *Console) token() string {
 	return c.o.Token()
 }
 
-// session is the cookie value proving the browser knew token.
-func (c *Console) session(token string) string {
+// maxEnded bounds the signed-out sessions remembered.
+const maxEnded = 4096
+
+// newSession is a cookie value proving the browser knew token: a random
+// session id and a MAC of the id and the token, so that a rotated token
+// ends the session and Sign out can end this one alone.
+func (c *Console) newSession(token string) string {
+	id := make([]byte, 16)
+	rand.Read(id)
+	sid := base64.RawURLEncoding.EncodeToString(id)
+	return sid + "." + c.sessionMAC(sid, token)
+}
+
+func (c *Console) sessionMAC(sid, token string) string {
+	c.sessMu.Lock()
 	m := hmac.New(sha256.New, c.key)
+	c.sessMu.Unlock()
+	m.Write([]byte(sid))
+	m.Write([]byte{0})
 	m.Write([]byte(token))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// sessionID returns the id of a cookie value made for token and not
+// signed out; ok is false otherwise.
+func (c *Console) sessionID(v, token string) (sid string, ok bool) {
+	sid, mac, found := strings.Cut(v, ".")
+	if !found || !hmac.Equal([]byte(mac), []byte(c.sessionMAC(sid, token))) {
+		return "", false
+	}
+	c.sessMu.Lock()
+	defer c.sessMu.Unlock()
+	return sid, !c.ended[sid]
+}
+
+// endSession signs the session sid out.
+func (c *Console) endSession(sid string) {
+	c.sessMu.Lock()
+	defer c.sessMu.Unlock()
+	if len(c.ended) >= maxEnded {
+		key := make([]byte, 32)
+		rand.Read(key)
+		c.key, c.ended = key, nil
+		return
+	}
+	if c.ended == nil {
+		c.ended = map[string]bool{}
+	}
+	c.ended[sid] = true
 }
 
 // authorized tells whether r carries the token: the Bearer header (as the
@@ -202,7 +250,11 @@ func (c *Console) authorized(r *http.Request) bool {
 		return subtle.ConstantTimeCompare([]byte(h), []byte("Bearer "+tok)) == 1
 	}
 	ck, err := r.Cookie(CookieName)
-	return err == nil && hmac.Equal([]byte(ck.Value), []byte(c.session(tok)))
+	if err != nil {
+		return false
+	}
+	_, ok := c.sessionID(ck.Value, tok)
+	return ok
 }
 
 // auth wraps a console handler with the token rule. A GET with
@@ -251,7 +303,7 @@ func (c *Console) setSession(w http.ResponseWriter, tok string) {
 	if tok == "" {
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: c.session(tok), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: c.newSession(tok), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 }
 
 // unauthorized answers a browser with the login form and a program as
@@ -294,6 +346,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
+	if ck, err := r.Cookie(CookieName); err == nil {
+		if sid, ok := c.sessionID(ck.Value, c.token()); ok {
+			c.endSession(sid) // the cookie's value stops working, wherever it was copied
+		}
+	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
 }

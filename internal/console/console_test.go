@@ -94,6 +94,21 @@ func TestAuthRules(t *testing.T) {
 		t.Errorf("login with next=//evil.example redirects to %q, want /", resp.Header.Get("Location"))
 	}
 
+	// Sign out ends that session on the server (a copy of the cookie stops
+	// working too); another browser's session goes on.
+	resp, _ = f.request("POST", "/console/login", strings.NewReader("token=s3cret"), "Content-Type: application/x-www-form-urlencoded")
+	other := "Cookie: " + console.CookieName + "=" + resp.Cookies()[0].Value
+	if resp, _ := f.request("POST", "/console/logout", nil, cookie); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("logout: %d, want 303", resp.StatusCode)
+	}
+	if resp, _ := f.request("GET", "/console/trust", nil, cookie); resp.StatusCode != 401 {
+		t.Errorf("the signed-out cookie still opens the console: %d, want 401", resp.StatusCode)
+	}
+	if resp, _ := f.request("GET", "/console/trust", nil, other); resp.StatusCode != 200 {
+		t.Errorf("another session after a sign-out: %d, want 200", resp.StatusCode)
+	}
+	cookie = other
+
 	// Static files need no token (the login page uses them).
 	if resp, body := f.request("GET", "/console/static/console.js", nil); resp.StatusCode != 200 || !strings.Contains(body, "EventSource") {
 		t.Errorf("console.js: %d", resp.StatusCode)
