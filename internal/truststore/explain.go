@@ -94,6 +94,7 @@ func Explain(v Verdict, presented []*x509.Certificate, s *Store, at time.Time) *
 	if v.Status != Success {
 		e.Check = CheckName(v.Status)
 	}
+	e.Notes = append(e.Notes, orderNotes(presented)...)
 	chain := v.Chain
 	e.Built = chain != nil
 	if chain == nil {
@@ -111,6 +112,24 @@ func Explain(v Verdict, presented []*x509.Certificate, s *Store, at time.Time) *
 		e.Failed = &cc
 	}
 	return e
+}
+
+// orderNotes says when the presented chain does not start with the
+// client's own certificate: a CA certificate first is verified as the
+// client certificate (ALB takes the first certificate as the client's),
+// which usually means the files were concatenated in the wrong order.
+func orderNotes(presented []*x509.Certificate) []string {
+	if len(presented) == 0 || !presented[0].IsCA {
+		return nil
+	}
+	n := fmt.Sprintf("the first certificate presented, %q, is a CA certificate (basicConstraints CA:TRUE); it is verified as the client certificate. A client sends its own certificate first, then its issuers", certfmt.DN(presented[0].RawSubject))
+	for _, c := range presented[1:] {
+		if !c.IsCA {
+			n += fmt.Sprintf(": %q comes later; put it first", certfmt.DN(c.RawSubject))
+			break
+		}
+	}
+	return []string{n}
 }
 
 func describeCert(depth int, c *x509.Certificate, presented []*x509.Certificate) ChainCert {

@@ -2,12 +2,14 @@ package truststore_test
 
 import (
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"edge/internal/certfmt"
+	"edge/internal/pki"
 	"edge/internal/testutil"
 	"edge/internal/truststore"
 )
@@ -60,5 +62,26 @@ func TestExplainUntrustedShowsPresented(t *testing.T) {
 		if c.Source != truststore.SourcePresented {
 			t.Errorf("link %d source %q, want presented", c.Depth, c.Source)
 		}
+	}
+}
+
+// A chain pasted in the wrong order (the intermediate first) is verified
+// with the CA as the client certificate, as ALB takes the first
+// certificate as the client's; the explanation says so and names the
+// leaf that should come first. A chain in order has no such note.
+func TestExplainChainOrder(t *testing.T) {
+	s := testutil.NewSeed(t)
+	store := newStore(t, "seed", []*x509.Certificate{s.A.Cert, s.B.Cert})
+	leaf := testutil.Client(t, s.B, pki.Options{Subject: pkix.Name{CommonName: "late"}})
+	wrong := []*x509.Certificate{s.B.Cert, leaf.Cert}
+	e := truststore.Explain(store.Verify(wrong, truststore.VerifyOptions{}), wrong, store, time.Now())
+	var b strings.Builder
+	e.WriteText(&b)
+	if !strings.Contains(b.String(), `note: the first certificate presented, "CN=B,O=edge tests", is a CA certificate (basicConstraints CA:TRUE); it is verified as the client certificate. A client sends its own certificate first, then its issuers: "CN=late" comes later; put it first`) {
+		t.Errorf("wrong order without the note:\n%s", b.String())
+	}
+	right := []*x509.Certificate{leaf.Cert, s.B.Cert}
+	if e := truststore.Explain(store.Verify(right, truststore.VerifyOptions{}), right, store, time.Now()); len(e.Notes) != 0 {
+		t.Errorf("chain in order has notes: %q", e.Notes)
 	}
 }
