@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -102,9 +103,12 @@ func startAPIGateway(cfg *config.Config, opts server.Options, main *server.Serve
 		return fail(config.Problems{cfg.Problem("api_gateway", "%v", err)})
 	}
 	if ep != nil {
-		store, err := apigateway.OpenStore(ep.StateDir())
-		if ep.StateDir() == "" {
+		var store *apigateway.Store
+		var err error
+		if ep.StateDir() == "" { // --ephemeral: nothing written beside the config
 			store, err = apigateway.OpenEphemeral()
+		} else {
+			store, err = apigateway.OpenStore(ep.StateDir())
 		}
 		if err != nil {
 			return fail(err)
@@ -124,7 +128,10 @@ func startAPIGateway(cfg *config.Config, opts server.Options, main *server.Serve
 		return fail(config.Problems{cfg.Problem("api_gateway.listen", "%v", err)})
 	}
 	main.OnReload(func(old, cur *server.Snapshot) {
-		if cur.Config != old.Config {
+		// ELBv2 calls and file edits elsewhere reload the main server;
+		// the block is recompiled only when it changed (the files it names
+		// are watched, and SIGHUP reopens its logs: serve.go).
+		if cur.Config != old.Config && !sameBlock(old.Config, cur.Config) {
 			g.reload(cur.Config)
 		}
 	})
@@ -132,6 +139,12 @@ func startAPIGateway(cfg *config.Config, opts server.Options, main *server.Serve
 	g.stopWatch = stop
 	go g.watch(wctx, server.DefaultWatchInterval)
 	return g, nil
+}
+
+// sameBlock tells whether a and b compile to the same API Gateway file
+// layer: the same api_gateway block, read relative to the same directory.
+func sameBlock(a, b *config.Config) bool {
+	return a.Dir == b.Dir && reflect.DeepEqual(a.APIGateway, b.APIGateway)
 }
 
 // blockOf is cfg's api_gateway block, or an empty one.
@@ -200,7 +213,13 @@ func (g *apiGateway) bind(addr string) error {
 	if st := g.file.Load(); st != nil {
 		n = len(st.DomainNames)
 	}
-	g.log.Info("API Gateway listening", "url", url, "domains_in_file", n)
+	args := []any{"url", url, "domains_in_file", n}
+	if g.svc != nil {
+		if st := g.svc.State(); st != nil {
+			args = append(args, "domains_from_api", len(st.DomainNames))
+		}
+	}
+	g.log.Info("API Gateway listening", args...)
 	return nil
 }
 
@@ -271,11 +290,11 @@ func (g *apiGateway) logFailure(err error) {
 	var ps config.Problems
 	if errors.As(err, &ps) {
 		for _, p := range ps {
-			g.log.Error("API Gateway reload failed; the previous API Gateway configuration keeps serving", "problem", p.String())
+			g.log.Error("the api_gateway block was not applied; the previous API Gateway configuration keeps serving (the rest of the configuration reloads on its own)", "problem", p.String())
 		}
 		return
 	}
-	g.log.Error("API Gateway reload failed; the previous API Gateway configuration keeps serving", "err", err)
+	g.log.Error("the api_gateway block was not applied; the previous API Gateway configuration keeps serving (the rest of the configuration reloads on its own)", "err", err)
 }
 
 // watch recompiles the block when a file it read (a truststore, a

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	apigw "github.com/aws/aws-sdk-go-v2/service/apigateway"
 	apitypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -149,6 +151,17 @@ func TestServeAPIGatewayAWSEndpoint(t *testing.T) {
 	s.waitFile(t, "exec.log", "Access denied. Reason: Could not find issuer for certificate (domain api.test")
 	if a := s.get("api.test", "/pets", &p.untrusted, roots, 0); a.status != 200 {
 		t.Errorf("v2's client after update-domain-name: %v; want 200", a)
+	}
+
+	// An ELBv2 call reloads the load balancer side only: the api_gateway
+	// block did not change, so it is not recompiled (nor logged).
+	before := strings.Count(s.stderr.String(), "API Gateway configuration reloaded")
+	ec := elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.aws), Credentials: creds, Retryer: aws.NopRetryer{}})
+	if _, err := ec.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("tg"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String("vpc-1"), TargetType: elbtypes.TargetTypeEnumIp}); err != nil {
+		t.Fatal(err)
+	}
+	if after := strings.Count(s.stderr.String(), "API Gateway configuration reloaded"); after != before {
+		t.Errorf("an ELBv2 call recompiled the unchanged api_gateway block:\n%s", s.stderr)
 	}
 
 	// A restart on the same state directory serves the same domain,

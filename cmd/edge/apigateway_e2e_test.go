@@ -318,7 +318,7 @@ func TestServeAPIGatewayYAML(t *testing.T) {
 	// A block naming a missing truststore: logged, the old one serves.
 	writeGWConfig(t, dir, target.URL, append(withListener, "truststore: truststore.pem", "truststore: nosuch.pem")...)
 	s.cmd.Process.Signal(syscall.SIGHUP)
-	s.waitLog(t, "API Gateway reload failed; the previous API Gateway configuration keeps serving")
+	s.waitLog(t, "the api_gateway block was not applied; the previous API Gateway configuration keeps serving")
 	if !strings.Contains(s.stderr.String(), "api_gateway.domain_names[0].mutual_tls_authentication.truststore: open ") {
 		t.Errorf("the failed reload does not name the key and the file:\n%s", s.stderr)
 	}

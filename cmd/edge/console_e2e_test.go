@@ -251,6 +251,17 @@ func TestServeAWSFlagWithFileWithoutListeners(t *testing.T) {
 	if p.ready.AWSEndpointURL == nil || *p.ready.AWSEndpointURL == "" || p.ready.AdminURL == "" {
 		t.Errorf("ready document without the AWS endpoint or the admin URL: %+v", p.ready)
 	}
+	// --ephemeral writes no state beside the configuration (.edge holds
+	// the dev CA that serves unknown certificate ARNs).
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if n := e.Name(); n != "edge.yaml" && n != ".edge" && !strings.HasPrefix(n, "ready-") {
+			t.Errorf("--ephemeral left %s in the directory", n)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".edge", "state")); err == nil {
+		t.Errorf("--ephemeral wrote .edge/state")
+	}
 	// Without --aws, the same file is refused with the reason.
 	_, errOut, code := runEdge(t, dir, "serve", "-c", "edge.yaml")
 	if code != 1 || !strings.Contains(errOut, "at least one listener is required") || !strings.Contains(errOut, "--aws") {

@@ -251,6 +251,7 @@ func runServer(ctx context.Context, cfg *config.Config, load func() (*config.Con
 			case <-hup:
 				log.Info("SIGHUP: reopening log files and reloading")
 				srv.ReopenLogs()
+				gw.ReopenLogs()
 				srv.ReloadFromSource()
 			}
 		}
@@ -448,7 +449,7 @@ func quickstart(ctx context.Context, port *int, address string, aws awsOptions, 
 		fmt.Fprintf(stderr, "  curl --cert %s --key %s --cacert %s %s\n\n", rel(pki.DevClientFullchainFile), rel(pki.DevClientKeyFile), rel(pki.DevRootFile), url)
 		fmt.Fprintf(stderr, "Browser: import %s (password %q).\n\n", server.RelPath(filepath.Join(dir, pki.DevClientP12File)), pki.DevClientP12Password)
 		if awsURL != "" {
-			fmt.Fprintf(stderr, "AWS endpoint (S3, ELBv2, STS; any credentials): %s. Try:\n\n", awsURL)
+			fmt.Fprintf(stderr, "AWS endpoint (S3, ELBv2, STS, API Gateway; any credentials): %s. Try:\n\n", awsURL)
 			fmt.Fprintf(stderr, "  %s\n\n", awsCommand(awsURL, cfg.Region, "elbv2 describe-trust-stores"))
 		}
 		fmt.Fprintf(stderr, "Stop with Ctrl-C.\n\n")

@@ -286,7 +286,11 @@ func (cp *ControlPlane) Serve() (string, error) {
 	if cp.o.Ephemeral {
 		state = "(in memory: --ephemeral)"
 	}
-	cp.log.Info("AWS endpoint (S3, ELBv2, STS)", "url", cp.url, "state_dir", state, "s3", s3, "signatures", cp.signatures())
+	services := "S3, ELBv2, STS"
+	if cp.services.APIGateway != nil {
+		services += ", API Gateway"
+	}
+	cp.log.Info("AWS endpoint ("+services+")", "url", cp.url, "state_dir", state, "s3", s3, "signatures", cp.signatures())
 	return cp.url, nil
 }
 
