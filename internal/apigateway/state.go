@@ -2,6 +2,7 @@ package apigateway
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strconv"
 	"time"
 )
@@ -252,7 +253,7 @@ func (st *State) Clone() *State {
 }
 
 // BlobPath is the file holding blob b.
-func (st *State) BlobPath(b Blob) string { return blobPath(st.blobDir, b.SHA256) }
+func (st *State) BlobPath(b Blob) string { return filepath.Join(st.blobDir, b.SHA256) }
 
 // Domain returns the domain named name, or nil.
 func (st *State) Domain(name string) *DomainName {

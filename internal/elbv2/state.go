@@ -2,6 +2,7 @@ package elbv2
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"time"
 )
 
@@ -141,7 +142,7 @@ func (st *State) Clone() *State {
 }
 
 // BlobPath is the file holding blob b.
-func (st *State) BlobPath(b Blob) string { return blobPath(st.blobDir, b.SHA256) }
+func (st *State) BlobPath(b Blob) string { return filepath.Join(st.blobDir, b.SHA256) }
 
 func deleteFrom[T any](s []*T, match func(*T) bool) []*T {
 	out := s[:0]

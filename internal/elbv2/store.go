@@ -1,17 +1,8 @@
 package elbv2
 
-import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-)
+import "edge/internal/statedir"
 
-// Store persists the state in a directory:
+// Store persists the state in a state directory (internal/statedir):
 //
 //	<dir>/state.json            the State (schema-versioned), replaced
 //	                            atomically (temp file, fsync, rename)
@@ -20,8 +11,7 @@ import (
 // An ephemeral store keeps blobs in a temporary directory (the derived
 // configuration references files) and never writes state.json.
 type Store struct {
-	dir       string
-	ephemeral bool
+	d *statedir.Store
 }
 
 // StateFile is the state's file name in the state directory.
@@ -29,142 +19,71 @@ const StateFile = "state.json"
 
 // OpenStore opens (creating) the state directory dir.
 func OpenStore(dir string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "blobs", "sha256"), 0o755); err != nil {
-		return nil, fmt.Errorf("state directory: %w", err)
+	d, err := statedir.Open(dir)
+	if err != nil {
+		return nil, err
 	}
-	return &Store{dir: dir}, nil
+	return &Store{d: d}, nil
 }
 
 // OpenEphemeral opens a store in a new temporary directory that Close
 // removes; state.json is never written.
 func OpenEphemeral() (*Store, error) {
-	dir, err := os.MkdirTemp("", "edge-state-")
+	d, err := statedir.OpenEphemeral("edge-state-")
 	if err != nil {
 		return nil, err
 	}
-	s, err := OpenStore(dir)
-	if err != nil {
-		return nil, err
-	}
-	s.ephemeral = true
-	return s, nil
+	return &Store{d: d}, nil
 }
 
 // Dir is the state directory.
-func (s *Store) Dir() string { return s.dir }
+func (s *Store) Dir() string { return s.d.Dir() }
 
 // Close removes an ephemeral store's directory; it does nothing otherwise.
-func (s *Store) Close() error {
-	if s.ephemeral {
-		return os.RemoveAll(s.dir)
-	}
-	return nil
-}
+func (s *Store) Close() error { return s.d.Close() }
 
-// Load reads state.json; a missing file is an empty state.
+// Load reads state.json; a missing file is an empty state. A file that
+// does not decode, one of a newer schema, and a state naming a blob that
+// is gone are errors naming the file (*statedir.CorruptError,
+// *statedir.SchemaError, *statedir.MissingBlobError).
 func (s *Store) Load() (*State, error) {
 	st := NewState()
-	st.blobDir = s.blobDir()
-	if s.ephemeral {
-		return st, nil
-	}
-	path := filepath.Join(s.dir, StateFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return st, nil
-	}
-	if err != nil {
+	st.blobDir = s.d.BlobDir()
+	if err := s.d.Load(StateFile, SchemaVersion, st); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(b, st); err != nil {
-		return nil, fmt.Errorf("%s: %w (restore it from a backup or move it away to start empty)", path, err)
-	}
-	if st.Schema > SchemaVersion {
-		return nil, fmt.Errorf("%s: schema %d is newer than this edge understands (%d); use a newer edge", path, st.Schema, SchemaVersion)
-	}
 	st.Schema = SchemaVersion
-	st.blobDir = s.blobDir()
-	for _, b := range st.blobs() {
-		if _, err := os.Stat(blobPath(st.blobDir, b.SHA256)); err != nil {
-			return nil, fmt.Errorf("%s: the copy of s3://%s/%s is missing: %w", path, b.Bucket, b.Key, err)
-		}
+	if err := s.d.CheckBlobs(StateFile, st.blobRefs()); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
 
-// Save writes st as state.json: a temporary file, fsynced, renamed over
-// the old one, and the directory fsynced.
-func (s *Store) Save(st *State) error {
-	if s.ephemeral {
-		return nil
-	}
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeAtomic(filepath.Join(s.dir, StateFile), append(b, '\n'))
-}
+// Save writes st as state.json, atomically; an ephemeral store writes
+// nothing.
+func (s *Store) Save(st *State) error { return s.d.Save(StateFile, st) }
 
 // PutBlob stores data (once per content) and returns its hex SHA-256.
-func (s *Store) PutBlob(data []byte) (string, error) {
-	sum := sha256.Sum256(data)
-	h := hex.EncodeToString(sum[:])
-	p := blobPath(s.blobDir(), h)
-	if _, err := os.Stat(p); err == nil {
-		return h, nil
-	}
-	return h, writeAtomic(p, data)
-}
+func (s *Store) PutBlob(data []byte) (string, error) { return s.d.PutBlob(data) }
 
 // ReadBlob returns a blob's bytes.
-func (s *Store) ReadBlob(sha string) ([]byte, error) {
-	return os.ReadFile(blobPath(s.blobDir(), sha))
-}
+func (s *Store) ReadBlob(sha string) ([]byte, error) { return s.d.ReadBlob(sha) }
 
-func (s *Store) blobDir() string { return filepath.Join(s.dir, "blobs", "sha256") }
-
-func blobPath(dir, sha string) string { return filepath.Join(dir, sha) }
-
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
+// blobRefs lists every blob the state references.
+func (st *State) blobRefs() []statedir.Ref {
+	var out []statedir.Ref
+	add := func(b Blob) {
+		out = append(out, statedir.Ref{SHA256: b.SHA256, What: "s3://" + b.Bucket + "/" + b.Key})
 	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
-
-// blobs lists every blob the state references.
-func (st *State) blobs() []Blob {
-	var out []Blob
 	for _, ts := range st.TrustStores {
-		out = append(out, ts.Bundle)
+		add(ts.Bundle)
 		for _, r := range ts.Revocations {
-			out = append(out, r.CRL)
+			add(r.CRL)
 		}
 	}
 	for _, fr := range st.FileRevocations {
 		for _, r := range fr.Added {
-			out = append(out, r.CRL)
+			add(r.CRL)
 		}
 	}
 	return out
