@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"edge/internal/config"
 	"edge/internal/idle"
 	"edge/internal/metrics"
+	"edge/internal/pki"
 	"edge/internal/truststore"
 )
 
@@ -142,10 +144,18 @@ func (s *Server) Ready() bool { return s.ready.Load() }
 // certificate ARNs served with a dev-CA certificate; under reloadMu (or
 // before serving).
 func (s *Server) logDevCertificates(snap *Snapshot) {
+	dir := snap.opts.DevPKIDir
+	if dir == "" {
+		dir = snap.Config.Path(".edge") // as Build defaults it
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	for _, arn := range snap.acmDev {
 		if !s.acmLogged[arn] {
 			s.acmLogged[arn] = true
-			s.log.Info("ACM is not emulated: serving a dev certificate for ARN "+arn, "names", "localhost, 127.0.0.1 and the listener's address", "dev_ca", snap.opts.DevPKIDir)
+			s.log.Info("ACM is not emulated: serving a dev certificate for ARN "+arn, "names", "localhost, 127.0.0.1 and the listener's address",
+				"clients_trust", filepath.Join(dir, pki.DevRootFile))
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -453,6 +454,12 @@ listeners:
 	}
 	if n := strings.Count(e.log.String(), "ACM is not emulated: serving a dev certificate for ARN "+acmOnly); n != 1 {
 		t.Errorf("the ACM line was logged %d times (want once, across a reload):\n%s", n, e.log.String())
+	}
+	// It names the root clients must trust, as an absolute path.
+	if m := regexp.MustCompile(`clients_trust=(\S+)`).FindStringSubmatch(e.log.String()); m == nil || !filepath.IsAbs(m[1]) || !strings.HasSuffix(m[1], "/.edge/root.pem") {
+		t.Errorf("the ACM line does not name the dev root to trust:\n%s", e.log.String())
+	} else if _, err := os.Stat(m[1]); err != nil {
+		t.Errorf("the dev root it names: %v", err)
 	}
 	arns := map[string]bool{}
 	for _, l := range e.lines("access.log") {
