@@ -111,3 +111,25 @@ func TestDemoAPIGateway(t *testing.T) {
 		}
 	}
 }
+
+// edge export on the API Gateway walkthrough's configuration (aws and
+// api_gateway blocks, no load balancer listeners) is a user error that
+// says what export covers; it writes nothing, so a rerun says the same.
+func TestExportAPIGatewayOnlyConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFile(t, filepath.Join(dir, "edge.yaml"), []byte(gwAWSYAML))
+	if err := os.MkdirAll(filepath.Join(dir, ".edge", "state"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for run := 1; run <= 2; run++ {
+		out, errOut, code := runEdge(t, dir, "export", "-c", "edge.yaml", "--out", "exported")
+		if code != 1 || !strings.Contains(errOut, "edge export: nothing to export: no load balancer listeners") ||
+			!strings.Contains(errOut, `api_gateway block and API Gateway domains are left out (see docs/aws-endpoint.md "edge export")`) ||
+			strings.Contains(errOut, "a bug") || !strings.HasSuffix(errOut, "\n") {
+			t.Errorf("run %d: exit %d; want 1 and what export covers\n%s%s", run, code, out, errOut)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "exported")); !os.IsNotExist(err) {
+			t.Errorf("run %d: the failed export left exported/ behind (%v)", run, err)
+		}
+	}
+}
