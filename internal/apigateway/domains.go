@@ -166,9 +166,11 @@ func (e *unversionedError) Error() string {
 // readTruststore reads s3://bucket/key at version ("" for the current
 // one), as API Gateway reads a domain's truststore. A version on a bucket
 // without versioning is an *unversionedError; a missing bucket, key or
-// version an *objects.NotFoundError. S3 answers a version of a key that
-// does not exist with NoSuchVersion; readTruststore reports the missing key
-// instead (with the store's nearest existing key), which is what to fix.
+// version an *objects.NotFoundError. The embedded store (and an external
+// one may) answers a version of a key that does not exist with
+// NoSuchVersion; readTruststore then looks the key up and reports the
+// missing key instead (with the store's nearest existing key), which is
+// what to fix.
 func readTruststore(ctx context.Context, objs objects.Source, bucket, key, version string) (*objects.Object, error) {
 	if version != "" {
 		st, err := objs.Versioning(ctx, bucket)
