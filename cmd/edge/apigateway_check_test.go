@@ -101,9 +101,12 @@ func TestDemoAPIGateway(t *testing.T) {
 		if !filepath.IsAbs(kept) {
 			kept = filepath.Join(work, keep)
 		}
-		for _, f := range []string{"edge.yaml", "truststore.pem", "client.pem", "client.key", "root.pem"} {
-			if _, err := os.Stat(filepath.Join(kept, f)); err != nil {
+		// Certificates are public (0644), the key private (0600).
+		for f, mode := range map[string]os.FileMode{"edge.yaml": 0o644, "truststore.pem": 0o644, "client.pem": 0o644, "client.key": 0o600, "root.pem": 0o644} {
+			if fi, err := os.Stat(filepath.Join(kept, f)); err != nil {
 				t.Errorf("--keep %s: %v", keep, err)
+			} else if fi.Mode().Perm() != mode {
+				t.Errorf("--keep %s: %s has mode %v; want %v", keep, f, fi.Mode().Perm(), mode)
 			}
 		}
 		if out, errOut, code := runEdge(t, t.TempDir(), "check", "-c", filepath.Join(kept, "edge.yaml")); code != 0 || !strings.Contains(out, "mutual TLS: truststore truststore.pem, 2 certificates") {
