@@ -36,6 +36,16 @@ func TestCheckAPIGateway(t *testing.T) {
 		}
 	}
 
+	// Without load balancer listeners the default load balancer serves
+	// nothing: no summary of it. With one, it is summarized.
+	if strings.Contains(out, "load balancer") || strings.Contains(out, "attributes:") {
+		t.Errorf("an API Gateway only configuration summarizes an unused load balancer:\n%s", out)
+	}
+	writeGWConfig(t, dir, "http://127.0.0.1:9", withListener...)
+	if out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml"); code != 0 || !strings.Contains(out, "load balancer edge (elb ") || !strings.Contains(out, "listener 0: HTTP") {
+		t.Errorf("with a listener: exit %d; want the load balancer's summary\n%s%s", code, out, errOut)
+	}
+
 	for _, tc := range []struct {
 		name    string
 		replace []string
