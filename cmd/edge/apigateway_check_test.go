@@ -146,3 +146,34 @@ func TestExportAPIGatewayOnlyConfiguration(t *testing.T) {
 		}
 	}
 }
+
+// Every failure of edge check and edge export ends its output with one
+// newline, so the shell prompt (or the next command's output) starts on a
+// line of its own.
+func TestCheckAndExportErrorsEndWithANewline(t *testing.T) {
+	dir := t.TempDir()
+	newGWPKI(t, dir)
+	testutil.WriteFile(t, filepath.Join(dir, "aws-only.yaml"), []byte(gwAWSYAML))
+	testutil.WriteFile(t, filepath.Join(dir, "broken.yaml"), []byte("listeners: [{port: 0\n"))
+	testutil.WriteFile(t, filepath.Join(dir, "unknown.yaml"), []byte("listeners: []\nlistenrs: []\n"))
+	testutil.WriteFile(t, filepath.Join(dir, "taken", "edge.yaml"), []byte("# mine\n"))
+	if err := os.MkdirAll(filepath.Join(dir, ".edge", "state"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeGWConfig(t, dir, "http://127.0.0.1:9", "truststore: truststore.pem", "truststore: nosuch.pem")
+	for _, args := range [][]string{
+		{"check", "-c", "nosuch.yaml"},
+		{"check", "-c", "broken.yaml"},
+		{"check", "-c", "unknown.yaml"},
+		{"check", "-c", "edge.yaml"},
+		{"export", "-c", "aws-only.yaml", "--out", "exported"},
+		{"export", "--state-dir", "nosuch", "--out", "exported"},
+		{"export", "--state-dir", ".edge/state", "--out", "taken"},
+		{"export", "-c", "broken.yaml", "--out", "exported"},
+	} {
+		out, errOut, code := runEdge(t, dir, args...)
+		if code != 1 || errOut == "" || !strings.HasSuffix(errOut, "\n") || strings.HasSuffix(errOut, "\n\n") {
+			t.Errorf("edge %s: exit %d, stderr %q; want exit 1 and output ending in one newline\n%s", strings.Join(args, " "), code, errOut, out)
+		}
+	}
+}
