@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -266,5 +267,97 @@ func TestServeAPIGatewayAWSCLIWalkthrough(t *testing.T) {
 		"--patch-operations", "op=replace,path=/mutualTlsAuthentication/truststoreVersion,value="+v2)
 	if out, code := curl("--key", "client.key", "--cert", "client.pem", url); code != 0 || out != `{"message":"Forbidden"}` {
 		t.Errorf("after update-domain-name to v2: exit %d %q; want 403 Forbidden", code, out)
+	}
+}
+
+// Truststore objects the embedded S3 store cannot serve say why, through
+// the API and in the YAML form alike: a truststore version on a bucket
+// without versioning names the bucket and what to do, and an object that
+// does not exist says so (with the nearest key) even when a version is
+// pinned, rather than that it "has no version".
+func TestAPIGatewayTruststoreObjectMessages(t *testing.T) {
+	dir := t.TempDir()
+	newGWPKI(t, dir)
+	testutil.WriteFile(t, filepath.Join(dir, "edge.yaml"), []byte(gwAWSYAML))
+	s := serveGW(t, dir)
+	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
+	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.aws), UsePathStyle: true, Credentials: creds})
+	gc := apigw.New(apigw.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.aws), Credentials: creds, Retryer: aws.NopRetryer{}})
+	data, err := os.ReadFile(filepath.Join(dir, "truststore.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := map[string]string{}
+	for _, b := range []string{"plain-trust", "demo-trust"} {
+		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+			t.Fatal(err)
+		}
+		if b == "demo-trust" {
+			if _, err := s3c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(b),
+				VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("truststore.pem"), Body: bytes.NewReader(data)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		versions[b] = aws.ToString(out.VersionId)
+	}
+	v1 := versions["demo-trust"]
+	if _, err := gc.CreateDomainName(ctx, &apigw.CreateDomainNameInput{
+		DomainName: aws.String("api.example.test"), RegionalCertificateArn: aws.String("arn:aws:acm:us-east-1:123456789012:certificate/x"),
+		EndpointConfiguration: &apitypes.EndpointConfiguration{Types: []apitypes.EndpointType{apitypes.EndpointTypeRegional}},
+		SecurityPolicy:        apitypes.SecurityPolicyTls12,
+		MutualTlsAuthentication: &apitypes.MutualTlsAuthenticationInput{
+			TruststoreUri: aws.String("s3://demo-trust/truststore.pem"), TruststoreVersion: aws.String(v1)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for uri, want := range map[string]string{
+		"s3://demo-trust/missing.pem":    "Unable to load the truststore s3://demo-trust/missing.pem: s3://demo-trust/missing.pem does not exist (did you mean \"truststore.pem\"?).",
+		"s3://demo-trust/truststore.pen": "s3://demo-trust/truststore.pen does not exist (did you mean \"truststore.pem\"?)",
+	} {
+		_, err := gc.UpdateDomainName(ctx, &apigw.UpdateDomainNameInput{DomainName: aws.String("api.example.test"), PatchOperations: []apitypes.PatchOperation{
+			{Op: apitypes.OpReplace, Path: aws.String("/mutualTlsAuthentication/truststoreUri"), Value: aws.String(uri)}}})
+		var bre *apitypes.BadRequestException
+		if !errors.As(err, &bre) || !strings.Contains(aws.ToString(bre.Message), want) || strings.Contains(err.Error(), "has no version") {
+			t.Errorf("update-domain-name truststoreUri=%s: %v; want BadRequestException %q", uri, err, want)
+		}
+	}
+	_, err = gc.CreateDomainName(ctx, &apigw.CreateDomainNameInput{
+		DomainName: aws.String("plain.example.test"), RegionalCertificateArn: aws.String("arn:aws:acm:us-east-1:123456789012:certificate/x"),
+		EndpointConfiguration: &apitypes.EndpointConfiguration{Types: []apitypes.EndpointType{apitypes.EndpointTypeRegional}},
+		SecurityPolicy:        apitypes.SecurityPolicyTls12,
+		MutualTlsAuthentication: &apitypes.MutualTlsAuthenticationInput{
+			TruststoreUri: aws.String("s3://plain-trust/truststore.pem"), TruststoreVersion: aws.String(v1)},
+	})
+	if want := "bucket plain-trust is not versioned; enable versioning on the bucket or omit truststoreVersion"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("create-domain-name on the unversioned bucket: %v; want %q", err, want)
+	}
+	s.stop(t)
+
+	// The YAML form, checked against the same embedded store.
+	for _, tc := range []struct{ mtls, want string }{
+		{"{truststore_uri: s3://plain-trust/truststore.pem, truststore_version: " + v1 + "}",
+			`edge.yaml:8: api_gateway.domain_names[0].mutual_tls_authentication.truststore_version: truststore_version "` + v1 + `" was given but bucket plain-trust is not versioned; enable versioning on the bucket or omit truststore_version`},
+		{"{truststore_uri: s3://demo-trust/truststore.pen, truststore_version: " + v1 + "}",
+			`edge.yaml:8: api_gateway.domain_names[0].mutual_tls_authentication.truststore_uri: s3://demo-trust/truststore.pen does not exist (did you mean "truststore.pem"?)`},
+	} {
+		testutil.WriteFile(t, filepath.Join(dir, "edge.yaml"), []byte(`aws: {listen: "127.0.0.1:0"}
+api_gateway:
+  listen: 127.0.0.1:0
+  domain_names:
+    - domain_name: api.example.test
+      base_path_mappings: [{base_path: "", rest_api: pets, stage: prod}]
+      mutual_tls_authentication:
+        `+tc.mtls+`
+  rest_apis:
+    - {name: pets, stages: [{name: prod}], routes: [{path: /, method: GET, integration: {type: MOCK}}]}
+`))
+		out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml")
+		if code != 1 || strings.TrimSpace(errOut) != tc.want {
+			t.Errorf("edge check with %s: exit %d\n%s%s\nwant exit 1 and %s", tc.mtls, code, out, errOut, tc.want)
+		}
 	}
 }

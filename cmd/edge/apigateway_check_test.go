@@ -36,6 +36,16 @@ func TestCheckAPIGateway(t *testing.T) {
 		}
 	}
 
+	// Without load balancer listeners the default load balancer serves
+	// nothing: no summary of it. With one, it is summarized.
+	if strings.Contains(out, "load balancer") || strings.Contains(out, "attributes:") {
+		t.Errorf("an API Gateway only configuration summarizes an unused load balancer:\n%s", out)
+	}
+	writeGWConfig(t, dir, "http://127.0.0.1:9", withListener...)
+	if out, errOut, code := runEdge(t, dir, "check", "-c", "edge.yaml"); code != 0 || !strings.Contains(out, "load balancer edge (elb ") || !strings.Contains(out, "listener 0: HTTP") {
+		t.Errorf("with a listener: exit %d; want the load balancer's summary\n%s%s", code, out, errOut)
+	}
+
 	for _, tc := range []struct {
 		name    string
 		replace []string
@@ -101,13 +111,69 @@ func TestDemoAPIGateway(t *testing.T) {
 		if !filepath.IsAbs(kept) {
 			kept = filepath.Join(work, keep)
 		}
-		for _, f := range []string{"edge.yaml", "truststore.pem", "client.pem", "client.key", "root.pem"} {
-			if _, err := os.Stat(filepath.Join(kept, f)); err != nil {
+		// Certificates are public (0644), the key private (0600).
+		for f, mode := range map[string]os.FileMode{"edge.yaml": 0o644, "truststore.pem": 0o644, "client.pem": 0o644, "client.key": 0o600, "root.pem": 0o644} {
+			if fi, err := os.Stat(filepath.Join(kept, f)); err != nil {
 				t.Errorf("--keep %s: %v", keep, err)
+			} else if fi.Mode().Perm() != mode {
+				t.Errorf("--keep %s: %s has mode %v; want %v", keep, f, fi.Mode().Perm(), mode)
 			}
 		}
 		if out, errOut, code := runEdge(t, t.TempDir(), "check", "-c", filepath.Join(kept, "edge.yaml")); code != 0 || !strings.Contains(out, "mutual TLS: truststore truststore.pem, 2 certificates") {
 			t.Errorf("check of the kept configuration from elsewhere: exit %d\n%s%s", code, out, errOut)
+		}
+	}
+}
+
+// edge export on the API Gateway walkthrough's configuration (aws and
+// api_gateway blocks, no load balancer listeners) is a user error that
+// says what export covers; it writes nothing, so a rerun says the same.
+func TestExportAPIGatewayOnlyConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteFile(t, filepath.Join(dir, "edge.yaml"), []byte(gwAWSYAML))
+	if err := os.MkdirAll(filepath.Join(dir, ".edge", "state"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for run := 1; run <= 2; run++ {
+		out, errOut, code := runEdge(t, dir, "export", "-c", "edge.yaml", "--out", "exported")
+		if code != 1 || !strings.Contains(errOut, "edge export: nothing to export: no load balancer listeners") ||
+			!strings.Contains(errOut, `api_gateway block and API Gateway domains are left out (see docs/aws-endpoint.md "edge export")`) ||
+			strings.Contains(errOut, "a bug") || !strings.HasSuffix(errOut, "\n") {
+			t.Errorf("run %d: exit %d; want 1 and what export covers\n%s%s", run, code, out, errOut)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "exported")); !os.IsNotExist(err) {
+			t.Errorf("run %d: the failed export left exported/ behind (%v)", run, err)
+		}
+	}
+}
+
+// Every failure of edge check and edge export ends its output with one
+// newline, so the shell prompt (or the next command's output) starts on a
+// line of its own.
+func TestCheckAndExportErrorsEndWithANewline(t *testing.T) {
+	dir := t.TempDir()
+	newGWPKI(t, dir)
+	testutil.WriteFile(t, filepath.Join(dir, "aws-only.yaml"), []byte(gwAWSYAML))
+	testutil.WriteFile(t, filepath.Join(dir, "broken.yaml"), []byte("listeners: [{port: 0\n"))
+	testutil.WriteFile(t, filepath.Join(dir, "unknown.yaml"), []byte("listeners: []\nlistenrs: []\n"))
+	testutil.WriteFile(t, filepath.Join(dir, "taken", "edge.yaml"), []byte("# mine\n"))
+	if err := os.MkdirAll(filepath.Join(dir, ".edge", "state"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeGWConfig(t, dir, "http://127.0.0.1:9", "truststore: truststore.pem", "truststore: nosuch.pem")
+	for _, args := range [][]string{
+		{"check", "-c", "nosuch.yaml"},
+		{"check", "-c", "broken.yaml"},
+		{"check", "-c", "unknown.yaml"},
+		{"check", "-c", "edge.yaml"},
+		{"export", "-c", "aws-only.yaml", "--out", "exported"},
+		{"export", "--state-dir", "nosuch", "--out", "exported"},
+		{"export", "--state-dir", ".edge/state", "--out", "taken"},
+		{"export", "-c", "broken.yaml", "--out", "exported"},
+	} {
+		out, errOut, code := runEdge(t, dir, args...)
+		if code != 1 || errOut == "" || !strings.HasSuffix(errOut, "\n") || strings.HasSuffix(errOut, "\n\n") {
+			t.Errorf("edge %s: exit %d, stderr %q; want exit 1 and output ending in one newline\n%s", strings.Join(args, " "), code, errOut, out)
 		}
 	}
 }

@@ -26,7 +26,10 @@ endpoint: load balancer ids, revocation ids and names are the API's. The
 state directory is --state-dir, else FILE's aws.state_dir, else .edge/state
 beside FILE (or in the working directory without FILE). Run it while edge
 is stopped, or accept the state of the last completed call. DIR must not
-hold an edge.yaml yet.`,
+hold an edge.yaml (or a file export would overwrite) yet; a failed export
+leaves nothing in it. Export covers ELBv2 state: without load balancer
+listeners (an API Gateway only configuration) there is nothing to export,
+and the api_gateway block is always left out.`,
 	examples: []string{
 		"edge export -c edge.yaml --out exported",
 		"edge export --state-dir .edge/state --out exported && edge serve -c exported/edge.yaml",

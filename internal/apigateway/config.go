@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -422,8 +423,13 @@ func (c *Config) Compile(ctx context.Context, baseDir string, objs objects.Sourc
 					continue
 				}
 				bucket, key, _ := parseS3URI(m.TruststoreURI)
-				obj, err := objs.Get(ctx, bucket, key, m.TruststoreVersion)
-				if err != nil {
+				obj, err := readTruststore(ctx, objs, bucket, key, m.TruststoreVersion)
+				var ue *unversionedError
+				switch {
+				case errors.As(err, &ue):
+					add(p+".mutual_tls_authentication.truststore_version", "truststore_version %q was given but bucket %s is not versioned; enable versioning on the bucket or omit truststore_version", ue.version, ue.bucket)
+					continue
+				case err != nil:
 					add(p+".mutual_tls_authentication.truststore_uri", "%v", err)
 					continue
 				}

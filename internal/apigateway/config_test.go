@@ -172,3 +172,49 @@ func TestConfigOpenLogs(t *testing.T) {
 		t.Errorf("bad destination: %v", err)
 	}
 }
+
+// A truststore_uri the S3 store cannot serve is a problem that says why,
+// as the API's BadRequestException does: truststore_version on a bucket
+// without versioning, an object that does not exist (with or without a
+// version), a missing bucket.
+func TestConfigTruststoreURIProblems(t *testing.T) {
+	objs := newFakeS3()
+	root := testutil.Root(t, "Root")
+	v1 := objs.put("trust", "truststore.pem", pki.CertPEM(root.Cert))
+	objs.bucket("plain-trust", false)
+	objs.put("plain-trust", "truststore.pem", pki.CertPEM(root.Cert))
+	domain := func(name, uri, version string) string {
+		return fmt.Sprintf(`
+  - domain_name: %s
+    mutual_tls_authentication: {truststore_uri: %s, truststore_version: "%s"}
+    base_path_mappings: [{base_path: "", rest_api: pets, stage: prod}]`, name, uri, version)
+	}
+	c, err := apigateway.ParseConfig([]byte("listen: 127.0.0.1:0\ndomain_names:" +
+		domain("a.test", "s3://plain-trust/truststore.pem", "abc") +
+		domain("b.test", "s3://trust/missing.pem", v1) +
+		domain("c.test", "s3://trust/missing.pem", "") +
+		domain("d.test", "s3://nobucket/truststore.pem", v1) +
+		domain("e.test", "s3://trust/truststore.pem", v1) + `
+rest_apis:
+  - name: pets
+    stages: [{name: prod}]
+    routes: [{path: /, method: GET, integration: {type: MOCK}}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ps := c.Compile(ctx, t.TempDir(), objs)
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.String())
+	}
+	want := []string{
+		`api_gateway.domain_names[0].mutual_tls_authentication.truststore_version: truststore_version "abc" was given but bucket plain-trust is not versioned; enable versioning on the bucket or omit truststore_version`,
+		`api_gateway.domain_names[1].mutual_tls_authentication.truststore_uri: s3://trust/missing.pem does not exist`,
+		`api_gateway.domain_names[2].mutual_tls_authentication.truststore_uri: s3://trust/missing.pem does not exist`,
+		`api_gateway.domain_names[3].mutual_tls_authentication.truststore_uri: bucket "nobucket" does not exist`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -133,6 +133,7 @@ func TestDomainNameErrors(t *testing.T) {
 	}{
 		{"unversioned bucket with truststoreVersion", "a.example.com", regional, "TLS_1_2", "s3://plain/truststore.pem", "v1", "bucket plain is not versioned", false},
 		{"missing object", "b.example.com", regional, "TLS_1_2", "s3://trust/nope.pem", "", "s3://trust/nope.pem does not exist", false},
+		{"missing object with a version", "b2.example.com", regional, "TLS_1_2", "s3://trust/nope.pem", v1, "s3://trust/nope.pem does not exist", false},
 		{"missing version", "c.example.com", regional, "TLS_1_2", "s3://trust/truststore.pem", "0000", `has no version "0000"`, false},
 		{"missing bucket", "d.example.com", regional, "TLS_1_2", "s3://nobucket/t.pem", "", `bucket "nobucket" does not exist`, false},
 		{"not an S3 URL", "e.example.com", regional, "TLS_1_2", "https://trust/truststore.pem", "", "s3://bucket-name/key-name", false},
@@ -161,6 +162,11 @@ func TestDomainNameErrors(t *testing.T) {
 	_, err = x.c.UpdateDomainName(ctx, &apigw.UpdateDomainNameInput{DomainName: aws.String("dup.example.com"),
 		PatchOperations: []types.PatchOperation{{Op: types.OpReplace, Path: aws.String("/mutualTlsAuthentication/truststoreVersion"), Value: aws.String("missing")}}})
 	wantErr[*types.BadRequestException](t, err, `has no version "missing"`)
+	// A new truststoreUri keeps the domain's truststoreVersion: an object
+	// that does not exist says so, not that it lacks that version.
+	_, err = x.c.UpdateDomainName(ctx, &apigw.UpdateDomainNameInput{DomainName: aws.String("dup.example.com"),
+		PatchOperations: []types.PatchOperation{{Op: types.OpReplace, Path: aws.String("/mutualTlsAuthentication/truststoreUri"), Value: aws.String("s3://trust/missing.pem")}}})
+	wantErr[*types.BadRequestException](t, err, "Unable to load the truststore s3://trust/missing.pem: s3://trust/missing.pem does not exist")
 	_, err = x.c.UpdateDomainName(ctx, &apigw.UpdateDomainNameInput{DomainName: aws.String("dup.example.com"),
 		PatchOperations: []types.PatchOperation{{Op: types.OpReplace, Path: aws.String("/securityPolicy"), Value: aws.String("TLS_1_0")}}})
 	wantErr[*types.BadRequestException](t, err, "requires the TLS_1_2 security policy")

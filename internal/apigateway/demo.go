@@ -158,10 +158,18 @@ func (s *demoSink) Write(line []byte) {
 }
 func (s *demoSink) Close() error { return nil }
 
-func (d *demo) writePEM(name string, data []byte) string {
+// writePEM writes a demo file: certificates 0644, a private key 0600
+// (also when a kept directory already holds the file).
+func (d *demo) writePEM(name string, data []byte, private bool) (string, error) {
 	p := filepath.Join(d.dir, name)
-	os.WriteFile(p, data, 0o600)
-	return p
+	mode := os.FileMode(0o644)
+	if private {
+		mode = 0o600
+	}
+	if err := os.WriteFile(p, data, mode); err != nil {
+		return "", err
+	}
+	return p, os.Chmod(p, mode)
 }
 
 func (d *demo) run(o DemoOptions) error {
@@ -190,11 +198,27 @@ func (d *demo) run(o DemoOptions) error {
 		return err
 	}
 	key, _ := pki.KeyPEM(client.Key)
-	rootFile := d.writePEM("root.pem", pki.CertPEM(root.Cert))
-	clientFile := d.writePEM("client.pem", pki.CertPEM(client.ChainWithoutRoot()...))
-	clientKey := d.writePEM("client.key", key)
 	truststore := pki.CertPEM(root.Cert, inter.Cert)
-	d.writePEM("truststore.pem", truststore)
+	var rootFile, clientFile, clientKey string
+	for _, f := range []struct {
+		p       *string
+		name    string
+		data    []byte
+		private bool
+	}{
+		{&rootFile, "root.pem", pki.CertPEM(root.Cert), false},
+		{&clientFile, "client.pem", pki.CertPEM(client.ChainWithoutRoot()...), false},
+		{&clientKey, "client.key", key, true},
+		{nil, "truststore.pem", truststore, false},
+	} {
+		p, err := d.writePEM(f.name, f.data, f.private)
+		if err != nil {
+			return err
+		}
+		if f.p != nil {
+			*f.p = p
+		}
+	}
 	d.say("root.pem, client.pem, client.key, truststore.pem (root + intermediate: API Gateway needs the whole chain)")
 	serverCert := server.TLSCertificate()
 	d.say("server certificate for %s imported as %s", domain, certARN)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -154,6 +155,42 @@ func parseS3URI(uri string) (bucket, key string, err error) {
 	return bucket, key, nil
 }
 
+// unversionedError is readTruststore's error for a truststore version on
+// a bucket whose versioning was never enabled.
+type unversionedError struct{ bucket, version string }
+
+func (e *unversionedError) Error() string {
+	return fmt.Sprintf("truststore version %q was given but bucket %s is not versioned", e.version, e.bucket)
+}
+
+// readTruststore reads s3://bucket/key at version ("" for the current
+// one), as API Gateway reads a domain's truststore. A version on a bucket
+// without versioning is an *unversionedError; a missing bucket, key or
+// version an *objects.NotFoundError. The embedded store (and an external
+// one may) answers a version of a key that does not exist with
+// NoSuchVersion; readTruststore then looks the key up and reports the
+// missing key instead (with the store's nearest existing key), which is
+// what to fix.
+func readTruststore(ctx context.Context, objs objects.Source, bucket, key, version string) (*objects.Object, error) {
+	if version != "" {
+		st, err := objs.Versioning(ctx, bucket)
+		if err != nil {
+			return nil, err
+		}
+		if st == "" {
+			return nil, &unversionedError{bucket: bucket, version: version}
+		}
+	}
+	obj, err := objs.Get(ctx, bucket, key, version)
+	if version != "" && errors.Is(err, objects.ErrNoSuchVersion) {
+		var nf *objects.NotFoundError
+		if _, kerr := objs.Get(ctx, bucket, key, ""); errors.Is(kerr, objects.ErrNoSuchKey) && errors.As(kerr, &nf) {
+			return nil, nf
+		}
+	}
+	return obj, err
+}
+
 // loadTruststore reads the truststore version named (or the current one),
 // checks it, stores its copy and returns the domain's MutualTLS.
 func (s *Service) loadTruststore(ctx context.Context, in mutualTLSInput) (*MutualTLS, error) {
@@ -164,21 +201,12 @@ func (s *Service) loadTruststore(ctx context.Context, in mutualTLSInput) (*Mutua
 	if s.o.Objects == nil {
 		return nil, badRequest("edge has no S3 store configured to read %s from.", in.TruststoreURI)
 	}
-	if in.TruststoreVersion != "" {
-		st, err := s.o.Objects.Versioning(ctx, bucket)
-		var nf *objects.NotFoundError
-		switch {
-		case errors.As(err, &nf):
-			return nil, badRequest("Unable to load the truststore %s: %s.", in.TruststoreURI, nf.Error())
-		case err != nil:
-			return nil, ErrInternal.With("reading the versioning of bucket %s: %v", bucket, err)
-		case st == "":
-			return nil, badRequest("truststoreVersion %q was given but bucket %s is not versioned; enable versioning on the bucket or omit truststoreVersion.", in.TruststoreVersion, bucket)
-		}
-	}
-	obj, err := s.o.Objects.Get(ctx, bucket, key, in.TruststoreVersion)
+	obj, err := readTruststore(ctx, s.o.Objects, bucket, key, in.TruststoreVersion)
 	var nf *objects.NotFoundError
+	var ue *unversionedError
 	switch {
+	case errors.As(err, &ue):
+		return nil, badRequest("truststoreVersion %q was given but bucket %s is not versioned; enable versioning on the bucket or omit truststoreVersion.", ue.version, ue.bucket)
 	case errors.As(err, &nf):
 		return nil, badRequest("Unable to load the truststore %s: %s.", in.TruststoreURI, nf.Error())
 	case err != nil:

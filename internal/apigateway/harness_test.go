@@ -75,6 +75,11 @@ func (f *fakeS3) Get(_ context.Context, bucket, key, version string) (*objects.O
 		return nil, &objects.NotFoundError{Err: objects.ErrNoSuchBucket, Bucket: bucket, Key: key}
 	}
 	vs := f.versions[bucket+"/"+key]
+	if len(vs) == 0 && version != "" {
+		// As the embedded store answers: a version of a key that does not
+		// exist is NoSuchVersion.
+		return nil, &objects.NotFoundError{Err: objects.ErrNoSuchVersion, Bucket: bucket, Key: key, VersionID: version}
+	}
 	if len(vs) == 0 {
 		return nil, &objects.NotFoundError{Err: objects.ErrNoSuchKey, Bucket: bucket, Key: key}
 	}

@@ -49,14 +49,23 @@ type Exported struct {
 	Notes []string
 }
 
+// ErrNoListeners is Export's error when the state and the file layer hold
+// no load balancer listener: an edge.yaml without listeners (and without
+// the aws and api_gateway blocks export leaves out) does not load.
+var ErrNoListeners = errors.New("nothing to export: no load balancer listeners")
+
 // Export writes the configuration edge serves for the state in stateDir
 // and the file layer file (nil for none) as outDir/edge.yaml, with every
 // file it reads copied beside it — trust-store bundles, CRLs (with their
 // revocation ids pinned), certificates and keys — so that `edge serve -c
 // outDir/edge.yaml` serves the same load balancers, listeners and verdicts
 // without the AWS endpoint. The aws, s3, quotas and api_gateway blocks are
-// left out (Notes says so). outDir is created; an existing edge.yaml in
-// it is an error, so nothing is overwritten.
+// left out (Notes says so); without a listener to write the error wraps
+// ErrNoListeners. outDir is created; an existing edge.yaml in it, or a
+// file export would overwrite, is an error, so nothing is overwritten.
+// Export works in a directory of its own beside outDir and moves the
+// files into place once the written edge.yaml loads: a failed export
+// leaves nothing behind.
 func Export(stateDir string, file *config.Config, outDir string) (*Exported, error) {
 	if abs, err := filepath.Abs(stateDir); err == nil {
 		stateDir = abs
@@ -82,17 +91,50 @@ func Export(stateDir string, file *config.Config, outDir string) (*Exported, err
 	if err != nil {
 		return nil, fmt.Errorf("the state does not make a valid configuration: %w", err)
 	}
+	if len(cfg.Listeners) == 0 {
+		where := "the state in " + stateDir
+		if file.File != "" {
+			where += " or in " + file.File
+		}
+		return nil, fmt.Errorf("%w in %s. edge export writes ELBv2 state (load balancers, listeners, "+
+			"trust stores, target groups) as an edge.yaml that edge serve loads; the api_gateway block "+
+			"and API Gateway domains are left out (see docs/aws-endpoint.md \"edge export\"). Nothing was written",
+			ErrNoListeners, where)
+	}
 	out := filepath.Join(outDir, ExportFile)
 	if _, err := os.Stat(out); err == nil {
 		return nil, fmt.Errorf("%s exists: export into an empty directory", out)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
+	parent := filepath.Dir(filepath.Clean(outDir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
 	}
-	x := &exporter{cfg: cfg, dir: outDir, names: map[string]string{}, used: map[string]bool{}}
+	work, err := os.MkdirTemp(parent, ".edge-export-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work) // empty once moved into place
+	res, err := exportInto(work, stateDir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := moveInto(work, outDir); err != nil {
+		return nil, err
+	}
+	if res.Config, err = config.Load(out); err != nil {
+		return nil, fmt.Errorf("the exported %s does not load (a bug in edge export): %w", out, err)
+	}
+	return res, nil
+}
+
+// exportInto writes cfg and its files into the empty directory dir and
+// checks that the written edge.yaml loads.
+func exportInto(dir, stateDir string, cfg *config.Config) (*Exported, error) {
+	x := &exporter{cfg: cfg, dir: dir, names: map[string]string{}, used: map[string]bool{}}
 	res := &Exported{}
+	var err error
 	for i := range cfg.TrustStores {
 		ts := &cfg.TrustStores[i]
 		if ts.CACertificatesBundle, err = x.copy(ts.CACertificatesBundle, ts.Name+".bundle.pem"); err != nil {
@@ -136,15 +178,57 @@ func Export(stateDir string, file *config.Config, outDir string) (*Exported, err
 	if err != nil {
 		return nil, err
 	}
+	out := filepath.Join(dir, ExportFile)
 	if err := os.WriteFile(out, data, 0o644); err != nil {
 		return nil, err
 	}
 	res.Files = x.files
-	res.Config, err = config.Load(out)
-	if err != nil {
-		return nil, fmt.Errorf("the exported %s does not load (a bug in edge export): %w", out, err)
+	if _, err := config.Load(out); err != nil {
+		return nil, fmt.Errorf("the exported %s does not load (a bug in edge export): %w", ExportFile, err)
 	}
 	return res, nil
+}
+
+// moveInto moves the files of work into outDir: the whole directory when
+// outDir does not exist, else file by file with edge.yaml last, refusing
+// (before moving any) a name outDir already holds and taking the moved
+// ones back if a move fails.
+func moveInto(work, outDir string) error {
+	if _, err := os.Stat(outDir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Chmod(work, 0o755); err != nil {
+			return err
+		}
+		return os.Rename(work, outDir)
+	} else if err != nil {
+		return err
+	}
+	es, err := os.ReadDir(work)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, e := range es {
+		if e.Name() != ExportFile {
+			names = append(names, e.Name())
+		}
+	}
+	names = append(names, ExportFile)
+	for _, n := range names {
+		if _, err := os.Lstat(filepath.Join(outDir, n)); err == nil {
+			return fmt.Errorf("%s exists: export into an empty directory (edge export does not overwrite files)", filepath.Join(outDir, n))
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	for i, n := range names {
+		if err := os.Rename(filepath.Join(work, n), filepath.Join(outDir, n)); err != nil {
+			for _, m := range names[:i] {
+				os.Remove(filepath.Join(outDir, m))
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 type exporter struct {

@@ -1,7 +1,9 @@
 package controlplane_test
 
 import (
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -93,4 +95,116 @@ func TestExportServesTheSameVerdicts(t *testing.T) {
 	}
 	x.waitConnLog(a.port, "Success", p.good)
 	x.waitConnLog(a.port, "Failed:ClientCertCrlHit", p.revoked)
+}
+
+// A configuration without load balancer listeners — the API Gateway
+// walkthrough: aws and api_gateway blocks, domains created through the
+// API — holds nothing export can write as an edge.yaml that loads. The
+// error says what export covers and writes nothing, so a rerun says the
+// same rather than "exists".
+func TestExportWithoutListenersIsAUserError(t *testing.T) {
+	dir, state := t.TempDir(), t.TempDir()
+	file := filepath.Join(dir, "edge.yaml")
+	testutil.WriteFile(t, file, []byte("aws: {listen: \"127.0.0.1:0\"}\napi_gateway: {listen: \"127.0.0.1:0\"}\n"))
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "exported")
+	for run := 1; run <= 2; run++ {
+		_, err := controlplane.Export(state, cfg, out)
+		if !errors.Is(err, controlplane.ErrNoListeners) {
+			t.Fatalf("run %d: Export = %v; want ErrNoListeners", run, err)
+		}
+		for _, want := range []string{"no load balancer listeners", "ELBv2", "api_gateway", `docs/aws-endpoint.md "edge export"`} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("run %d: the error lacks %q: %v", run, want, err)
+			}
+		}
+		if strings.Contains(err.Error(), "a bug") {
+			t.Errorf("run %d: a user's configuration reported as a bug: %v", run, err)
+		}
+		if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("run %d: the failed export left %s behind (%v)", run, out, err)
+		}
+	}
+}
+
+// An export that fails half way — a file the configuration names cannot
+// be read after the bundle was copied — leaves no partial output: neither
+// a new directory nor files in an existing one.
+func TestExportLeavesNothingOnFailure(t *testing.T) {
+	p := newPKI(t)
+	dir, state := t.TempDir(), t.TempDir()
+	testutil.WriteFile(t, filepath.Join(dir, "bundle.pem"), p.bundle())
+	file := filepath.Join(dir, "edge.yaml")
+	testutil.WriteFile(t, file, []byte(fileYAML("file")+`  - port: 0
+    protocol: HTTPS
+    certificates: [{certificate: gone.pem, private_key: gone.key}]
+    default_actions: [{type: fixed-response, fixed_response_config: {status_code: "200"}}]
+`))
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(t.TempDir(), "exported")
+	existing := t.TempDir()
+	testutil.WriteFile(t, filepath.Join(existing, "README"), []byte("mine\n"))
+	for _, out := range []string{fresh, existing} {
+		if _, err := controlplane.Export(state, cfg, out); err == nil || !strings.Contains(err.Error(), "gone.pem") {
+			t.Fatalf("Export into %s = %v; want the unreadable gone.pem", out, err)
+		}
+	}
+	if _, err := os.Stat(fresh); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the failed export left %s behind (%v)", fresh, err)
+	}
+	if names := dirNames(t, existing); strings.Join(names, " ") != "README" {
+		t.Errorf("the failed export left files in the existing directory: %v", names)
+	}
+	for _, d := range []string{filepath.Dir(fresh), filepath.Dir(existing)} {
+		for _, n := range dirNames(t, d) {
+			if strings.HasPrefix(n, ".") {
+				t.Errorf("the failed export left its work directory %s in %s", n, d)
+			}
+		}
+	}
+
+	// The same export without the missing certificate goes into the
+	// existing directory beside what it holds; a name it would overwrite
+	// is refused.
+	testutil.WriteFile(t, file, []byte(fileYAML("file")))
+	if cfg, err = config.Load(file); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WriteFile(t, filepath.Join(existing, "file-store.bundle.pem"), []byte("mine\n"))
+	if _, err := controlplane.Export(state, cfg, existing); err == nil || !strings.Contains(err.Error(), "file-store.bundle.pem exists") {
+		t.Errorf("Export over an existing file-store.bundle.pem = %v; want it refused", err)
+	}
+	if names := dirNames(t, existing); strings.Join(names, " ") != "README file-store.bundle.pem" {
+		t.Errorf("the refused export changed the directory: %v", names)
+	}
+	os.Remove(filepath.Join(existing, "file-store.bundle.pem"))
+	res, err := controlplane.Export(state, cfg, existing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := dirNames(t, existing); strings.Join(names, " ") != "README edge.yaml file-store.bundle.pem" {
+		t.Errorf("export into an existing directory: %v", names)
+	}
+	if res.Config.File != filepath.Join(existing, "edge.yaml") {
+		t.Errorf("the returned configuration is %s; want the written file", res.Config.File)
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Name())
+	}
+	return out
 }

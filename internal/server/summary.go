@@ -16,10 +16,17 @@ import (
 // the target groups and each trust store in DescribeTrustStores terms. With
 // allAttributes every attribute key is listed with its effective value, as
 // the Describe*Attributes operations return them; otherwise only the keys
-// whose value differs from ELBv2's default.
+// whose value differs from ELBv2's default. A configuration without
+// listeners (API Gateway only) describes no load balancer.
 func (s *Snapshot) WriteSummary(w io.Writer, allAttributes bool) {
 	lbs := s.LoadBalancers
-	writeLoadBalancer(w, lbs[0], allAttributes)
+	if len(s.Config.Listeners) == 0 {
+		// An API Gateway only configuration: the default load balancer
+		// serves nothing, so it is not summarized.
+		lbs = nil
+	} else {
+		writeLoadBalancer(w, lbs[0], allAttributes)
+	}
 	for _, tg := range s.Config.TargetGroups {
 		fmt.Fprintf(w, "target group %s: %s, targets %s\n", tg.Name, tg.Protocol, strings.Join(tg.Targets, ", "))
 		writeAttributes(w, "DescribeTargetGroupAttributes", tg.AttributeSet, allAttributes)
