@@ -15,6 +15,7 @@ import (
 
 	"edge/internal/config"
 	"edge/internal/elbv2"
+	"edge/internal/pki"
 )
 
 // StateDirFor is the state directory for the file layer f, as an
@@ -81,6 +82,16 @@ func Export(stateDir string, file *config.Config, outDir string) (*Exported, err
 	if err != nil {
 		return nil, err
 	}
+	// The dev CA that serves certificates named only by ARN is .edge
+	// beside the configuration file, or in the working directory when edge
+	// serve --aws ran without one.
+	devDir := ".edge"
+	if file != nil && file.File != "" {
+		devDir = file.Path(".edge")
+	}
+	if abs, err := filepath.Abs(devDir); err == nil {
+		devDir = abs
+	}
 	if file == nil {
 		if file, err = config.Parse([]byte("aws: {}\n"), filepath.Join(stateDir, "edge.yaml")); err != nil {
 			return nil, err
@@ -120,6 +131,17 @@ func Export(stateDir string, file *config.Config, outDir string) (*Exported, err
 	if err != nil {
 		return nil, err
 	}
+	if usesDevCA(cfg) {
+		switch err := copyDevPKI(devDir, filepath.Join(work, ".edge")); {
+		case err == nil:
+			res.Files = append(res.Files, ".edge/")
+			res.Notes = append(res.Notes, fmt.Sprintf(".edge: the dev CA of %s, copied: listeners named only by certificate_arn serve certificates from it, so clients that trust its root.pem keep working", devDir))
+		case errors.Is(err, fs.ErrNotExist):
+			res.Notes = append(res.Notes, fmt.Sprintf("no dev CA in %s: listeners named only by certificate_arn will serve certificates from a new dev CA (its root.pem is what clients must trust)", devDir))
+		default:
+			return nil, fmt.Errorf("copying the dev CA %s: %w", devDir, err)
+		}
+	}
 	if err := moveInto(work, outDir); err != nil {
 		return nil, err
 	}
@@ -127,6 +149,52 @@ func Export(stateDir string, file *config.Config, outDir string) (*Exported, err
 		return nil, fmt.Errorf("the exported %s does not load (a bug in edge export): %w", out, err)
 	}
 	return res, nil
+}
+
+// usesDevCA tells whether a listener of cfg is named only by its
+// certificate ARN (served from the dev CA: ACM is not emulated).
+func usesDevCA(cfg *config.Config) bool {
+	for _, l := range cfg.Listeners {
+		for _, c := range l.Certificates {
+			if c.Certificate == "" && c.CertificateArn != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// copyDevPKI copies the files of the dev PKI in src (pki.EnsureDev's; not
+// its state directory) into dst, keeping their modes; fs.ErrNotExist
+// when src holds no dev PKI.
+func copyDevPKI(src, dst string) error {
+	if _, err := os.Stat(filepath.Join(src, pki.DevBundleFile)); err != nil {
+		return err
+	}
+	es, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	if err := os.Mkdir(dst, 0o700); err != nil {
+		return err
+	}
+	for _, e := range es {
+		if !e.Type().IsRegular() {
+			continue // state/, sockets
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), data, info.Mode().Perm()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // exportInto writes cfg and its files into the empty directory dir and

@@ -75,9 +75,17 @@ func TestExportServesTheSameVerdicts(t *testing.T) {
 		t.Errorf("a second export into the same directory overwrote it")
 	}
 
-	// Serve the export alone: the same verdicts on the same port.
+	// The dev CA that served the listener (named only by its certificate
+	// ARN) is copied beside the export.
+	if _, err := os.Stat(filepath.Join(out, ".edge", "root.key")); err != nil {
+		t.Errorf("the dev CA was not copied beside the export: %v (files %v, notes %q)", err, res.Files, res.Notes)
+	}
+
+	// Serve the export alone, as edge serve -c out/edge.yaml does (its
+	// dev CA beside it): the same verdicts on the same port, with a
+	// server certificate the original dev root verifies.
 	conn := &syncBuffer{}
-	snap, err := server.Build(res.Config, server.Options{DevPKIDir: filepath.Join(dir, ".edge")})
+	snap, err := server.Build(res.Config, server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
