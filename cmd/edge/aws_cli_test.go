@@ -1,0 +1,109 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// startAWSEdge runs `edge serve --aws 127.0.0.1:0` with a dev PKI in a
+// fresh directory and returns the directory, the process and the endpoint.
+func startAWSEdge(t *testing.T, args ...string) (string, *process, string) {
+	t.Helper()
+	dir := t.TempDir()
+	mustEdge(t, dir, "pki", "init")
+	e := startEdgeProcess(t, dir, append([]string{"serve", "--aws", "127.0.0.1:0", "--state-dir", "state"}, args...)...)
+	if e.ready.AWSEndpointURL == nil {
+		t.Fatalf("the ready file has no aws_endpoint_url:\n%s", e.stderr.String())
+	}
+	return dir, e, *e.ready.AWSEndpointURL
+}
+
+// awsShell runs a shell command line as a user who exported the
+// endpoint, credentials and region would.
+func awsShell(t *testing.T, dir, url, line string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", line)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+url, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// fixCommand is the command line in backquotes after "convert it with" and
+// the object to use afterwards.
+var fixCommand = regexp.MustCompile("convert it with `([^`]+)`, then use s3://([^/ ]+)/(\\S+)")
+
+// A DER bundle or CRL read from S3 is refused with commands that run as
+// printed: they download the object, convert it with openssl and upload
+// the PEM copy, which the same call then accepts.
+func TestAWSCLIS3FixCommandsRun(t *testing.T) {
+	needTool(t, "the aws CLI", "aws", "--version")
+	needTool(t, "openssl", "openssl", "version")
+	dir, _, url := startAWSEdge(t)
+	out := mustEdge(t, dir, "pki", "client", "--ca", "intermediate", "--cn", "Jane Doe")
+	m := serialLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no serial in %q", out)
+	}
+	mustEdge(t, dir, "pki", "revoke", "--ca", "intermediate", "--serial", m[1])
+	if out, err := exec.Command("openssl", "x509", "-in", filepath.Join(dir, "pki", "root.pem"), "-outform", "DER", "-out", filepath.Join(dir, "root.der")).CombinedOutput(); err != nil {
+		t.Fatalf("openssl x509 -outform DER: %v\n%s", err, out)
+	}
+	aws := func(args ...string) string { return mustAWS(t, dir, url, args...) }
+	aws("s3", "mb", "s3://my-trust-bucket")
+	aws("s3", "cp", "root.der", "s3://my-trust-bucket/ca/root.der")
+	aws("s3", "cp", "pki/bundle.pem", "s3://my-trust-bucket/bundle.pem")
+	aws("s3", "cp", "pki/intermediate.crl.der", "s3://my-trust-bucket/crl/intermediate.crl.der")
+
+	// fix runs the command of a refusal in a scratch directory and
+	// returns the key to use instead.
+	fix := func(what, errOut string) string {
+		t.Helper()
+		m := fixCommand.FindStringSubmatch(errOut)
+		if m == nil {
+			t.Fatalf("%s: no runnable command in %s", what, errOut)
+		}
+		if strings.Contains(m[1], "-in s3://") {
+			t.Errorf("%s: openssl is given an s3:// URI: %s", what, m[1])
+		}
+		scratch := filepath.Join(dir, what)
+		os.Mkdir(scratch, 0o755)
+		if out, err := awsShell(t, scratch, url, m[1]); err != nil {
+			t.Fatalf("%s: `%s` failed: %v\n%s", what, m[1], err, out)
+		}
+		if m[2] != "my-trust-bucket" {
+			t.Errorf("%s: use bucket %q", what, m[2])
+		}
+		return m[3]
+	}
+
+	_, errOut, code := awsCLI(t, dir, url, "elbv2", "create-trust-store", "--name", "from-der",
+		"--ca-certificates-bundle-s3-bucket", "my-trust-bucket", "--ca-certificates-bundle-s3-key", "ca/root.der")
+	if code != 255 || !strings.Contains(errOut, "(InvalidCaCertificatesBundle)") {
+		t.Fatalf("DER bundle: exit %d %s", code, errOut)
+	}
+	key := fix("bundle", errOut)
+	if n := aws("elbv2", "create-trust-store", "--name", "from-der", "--ca-certificates-bundle-s3-bucket", "my-trust-bucket",
+		"--ca-certificates-bundle-s3-key", key, "--query", "TrustStores[0].NumberOfCaCertificates", "--output", "text"); n != "1" {
+		t.Errorf("the converted bundle %s has %s CA certificates; want 1", key, n)
+	}
+
+	ts := aws("elbv2", "create-trust-store", "--name", "my-trust-store", "--ca-certificates-bundle-s3-bucket", "my-trust-bucket",
+		"--ca-certificates-bundle-s3-key", "bundle.pem", "--query", "TrustStores[0].TrustStoreArn", "--output", "text")
+	_, errOut, code = awsCLI(t, dir, url, "elbv2", "add-trust-store-revocations", "--trust-store-arn", ts,
+		"--revocation-contents", "S3Bucket=my-trust-bucket,S3Key=crl/intermediate.crl.der,RevocationType=CRL")
+	if code != 255 || !strings.Contains(errOut, "(InvalidRevocationContent)") {
+		t.Fatalf("DER CRL: exit %d %s", code, errOut)
+	}
+	key = fix("crl", errOut)
+	if n := aws("elbv2", "add-trust-store-revocations", "--trust-store-arn", ts,
+		"--revocation-contents", "S3Bucket=my-trust-bucket,S3Key="+key+",RevocationType=CRL",
+		"--query", "TrustStoreRevocations[0].NumberOfRevokedEntries", "--output", "text"); n != "1" {
+		t.Errorf("the converted CRL %s has %s entries; want 1", key, n)
+	}
+}
