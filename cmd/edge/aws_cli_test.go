@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -105,5 +106,32 @@ func TestAWSCLIS3FixCommandsRun(t *testing.T) {
 		"--revocation-contents", "S3Bucket=my-trust-bucket,S3Key="+key+",RevocationType=CRL",
 		"--query", "TrustStoreRevocations[0].NumberOfRevokedEntries", "--output", "text"); n != "1" {
 		t.Errorf("the converted CRL %s has %s entries; want 1", key, n)
+	}
+}
+
+// A service edge does not emulate gets an error the CLI parses (code and
+// message, never the raw body), naming only the services edge serves.
+func TestAWSCLIUnknownServices(t *testing.T) {
+	needTool(t, "the aws CLI", "aws", "--version")
+	dir, _, url := startAWSEdge(t)
+	for _, c := range []struct {
+		args        []string
+		codes       []string
+		op, service string
+	}{
+		{[]string{"iam", "list-users"}, []string{"InvalidAction"}, "ListUsers", "iam"}, // Query
+		// RPC v2 CBOR in recent CLIs, Query in older ones.
+		{[]string{"cloudwatch", "list-metrics"}, []string{"UnknownOperationException", "InvalidAction"}, "ListMetrics", "monitoring"},
+		{[]string{"lambda", "list-functions"}, []string{"UnknownOperationException"}, "ListFunctions", "lambda"}, // REST-JSON
+	} {
+		_, errOut, code := awsCLI(t, dir, url, c.args...)
+		var wants []string
+		for _, k := range c.codes {
+			want := "An error occurred (" + k + ") when calling the " + c.op + ` operation: edge does not emulate the "` + c.service + `" service; it serves s3, elasticloadbalancing (ELBv2), sts and apigateway.`
+			wants = append(wants, want)
+		}
+		if code != 255 || !slices.Contains(wants, strings.TrimSpace(errOut)) {
+			t.Errorf("aws %s: exit %d\n%s\nwant\n%s", strings.Join(c.args, " "), code, errOut, strings.Join(wants, "\nor\n"))
+		}
 	}
 }

@@ -122,7 +122,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(awsquery.RequestIDHeader, id)
 	rt, aerr := e.route(r)
 	if aerr != nil {
-		writeError(w, rt.service, id, aerr)
+		writeError(w, r, rt.service, id, aerr)
 		return
 	}
 	if rt.service == ServiceS3 {
@@ -130,12 +130,12 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amz-Id-2", id)
 	}
 	if aerr := e.authorize(r, rt); aerr != nil {
-		writeError(w, rt.service, id, aerr)
+		writeError(w, r, rt.service, id, aerr)
 		return
 	}
 	h := e.handler(rt.service)
 	if h == nil {
-		writeError(w, rt.service, id, notServed(rt.service))
+		writeError(w, r, rt.service, id, e.notServed(rt.service))
 		return
 	}
 	limit := e.opts.MaxBody
