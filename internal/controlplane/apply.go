@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"sync"
 
@@ -193,7 +194,9 @@ func (cp *ControlPlane) apply(_ context.Context, st *elbv2.State) error {
 	}
 }
 
-// owner names who holds addr, when it is one of edge's own listeners.
+// owner names who holds addr when edge itself does: one of its listeners,
+// its AWS endpoint, admin API or API Gateway listener; else "another
+// process".
 func (cp *ControlPlane) owner(addr string, d *derived) string {
 	_, port, _ := net.SplitHostPort(addr)
 	snap := cp.srv.Snapshot()
@@ -210,6 +213,18 @@ func (cp *ControlPlane) owner(addr string, d *derived) string {
 			where = f
 		}
 		return fmt.Sprintf("listeners[%d] of %s", l.Index, where)
+	}
+	doc := cp.srv.ReadyDocument()
+	apigw := ""
+	if doc.APIGatewayURL != nil {
+		apigw = *doc.APIGatewayURL
+	}
+	for _, o := range []struct{ what, url string }{
+		{"edge's AWS endpoint", cp.url}, {"edge's admin API", doc.AdminURL}, {"edge's API Gateway listener", apigw},
+	} {
+		if u, err := url.Parse(o.url); err == nil && o.url != "" && u.Port() == port {
+			return o.what + " " + o.url
+		}
 	}
 	return "another process"
 }
