@@ -1,13 +1,22 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"edge/internal/testutil"
 )
 
 // startAWSEdge runs `edge serve --aws 127.0.0.1:0` with a dev PKI in a
@@ -133,5 +142,85 @@ func TestAWSCLIUnknownServices(t *testing.T) {
 		if code != 255 || !slices.Contains(wants, strings.TrimSpace(errOut)) {
 			t.Errorf("aws %s: exit %d\n%s\nwant\n%s", strings.Join(c.args, " "), code, errOut, strings.Join(wants, "\nor\n"))
 		}
+	}
+}
+
+// ELBv2 calls log one INFO line each ("applied" with the operation), not
+// a "configuration reloaded" of a file that is not there nor an API
+// Gateway reload when there is no api_gateway block.
+func TestAWSEndpointLogsOneLinePerChange(t *testing.T) {
+	_, e, url := startAWSEdge(t)
+	c := elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), Retryer: aws.NopRetryer{}})
+	ctx := context.Background()
+	lb, err := c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("my-alb"), Subnets: []string{"subnet-1", "subnet-2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(int32(freePortNumber(t))),
+		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumFixedResponse, FixedResponseConfig: &elbtypes.FixedResponseActionConfig{StatusCode: aws.String("200")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DescribeListeners(ctx, &elb.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteListener(ctx, &elb.DeleteListenerInput{ListenerArn: l.Listeners[0].ListenerArn}); err != nil {
+		t.Fatal(err)
+	}
+	var applied []string
+	for _, line := range strings.Split(e.stderr.String(), "\n") {
+		switch {
+		case strings.Contains(line, "configuration reloaded"):
+			t.Errorf("an ELBv2 call logged %q", line)
+		case strings.Contains(line, `msg=applied `):
+			m := regexp.MustCompile(`operation=(\w+)`).FindStringSubmatch(line)
+			if m == nil || !strings.Contains(line, "level=INFO") {
+				t.Errorf("applied line %q; want INFO with operation=", line)
+				continue
+			}
+			applied = append(applied, m[1])
+		}
+	}
+	if want := []string{"CreateLoadBalancer", "CreateListener", "DeleteListener"}; !slices.Equal(applied, want) {
+		t.Errorf("applied lines for %v; want one per change: %v\n%s", applied, want, e.stderr.String())
+	}
+}
+
+// The ready file names an API listener's ARN: a file reload that adds a
+// listener shifts the API listener's index, not its ARN or port.
+func TestReadyFileListenerArn(t *testing.T) {
+	dir := t.TempDir()
+	const yaml = "logs: {connection: \"off\", access: \"off\"}\nlisteners:\n" +
+		"  - {port: 0, protocol: HTTP, default_actions: [{type: fixed-response, fixed_response_config: {status_code: \"200\", message_body: file}}]}\n"
+	testutil.WriteFile(t, filepath.Join(dir, "edge.yaml"), []byte(yaml))
+	e := startEdgeProcess(t, dir, "serve", "-c", "edge.yaml", "--aws", "127.0.0.1:0", "--state-dir", "state")
+	readyPath := e.cmd.Args[len(e.cmd.Args)-1]
+	c := elb.New(elb.Options{Region: "us-east-1", BaseEndpoint: e.ready.AWSEndpointURL, Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), Retryer: aws.NopRetryer{}})
+	ctx := context.Background()
+	lb, err := c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("my-alb"), Subnets: []string{"subnet-1", "subnet-2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(int32(freePortNumber(t))),
+		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumFixedResponse, FixedResponseConfig: &elbtypes.FixedResponseActionConfig{StatusCode: aws.String("200")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := *l.Listeners[0].ListenerArn
+	d := waitReady(t, readyPath, func(d *readyDoc) bool { return len(d.Listeners) == 2 })
+	if d.Listeners[0].ListenerArn != "" || d.Listeners[1].ListenerArn != arn || d.Listeners[1].Port != int(*l.Listeners[0].Port) {
+		t.Errorf("ready listeners %+v; want the file's without listener_arn, then %s on port %d", d.Listeners, arn, *l.Listeners[0].Port)
+	}
+	testutil.WriteFile(t, filepath.Join(dir, "edge.yaml"), []byte(yaml+
+		"  - {port: 0, protocol: HTTP, default_actions: [{type: fixed-response, fixed_response_config: {status_code: \"200\", message_body: second}}]}\n"))
+	e.cmd.Process.Signal(syscall.SIGHUP)
+	d = waitReady(t, readyPath, func(d *readyDoc) bool { return len(d.Listeners) == 3 })
+	for _, rl := range d.Listeners {
+		if rl.ListenerArn == arn && (rl.Index != 2 || rl.Port != int(*l.Listeners[0].Port)) {
+			t.Errorf("after the reload the API listener is %+v; want index 2 (shifted), the same port", rl)
+		}
+	}
+	if d.Listeners[2].ListenerArn != arn {
+		t.Errorf("after the reload: %+v; want %s last", d.Listeners, arn)
 	}
 }

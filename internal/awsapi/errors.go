@@ -90,11 +90,11 @@ func (e *Endpoint) served() string {
 
 // Protocol families of AWS services, as far as an error needs them.
 const (
-	familyQuery   = iota // Query and EC2: form-encoded Action=…, XML errors
-	familyJSON           // JSON 1.0/1.1: X-Amz-Target, {"__type","message"}
-	familyCBOR           // Smithy RPC v2 CBOR (CloudWatch in recent SDKs)
-	familyRESTXML        // REST-XML (Route 53, CloudFront, S3 Control)
-	familyRESTJSON       // REST-JSON (Lambda and most REST services)
+	familyQuery    = iota // Query and EC2: form-encoded Action=…, XML errors
+	familyJSON            // JSON 1.0/1.1: X-Amz-Target, {"__type","message"}
+	familyCBOR            // Smithy RPC v2 CBOR (CloudWatch in recent SDKs)
+	familyRESTXML         // REST-XML (Route 53, CloudFront)
+	familyRESTJSON        // REST-JSON (Lambda and most REST services)
 )
 
 // restXMLServices are the signing names of the REST-XML services besides

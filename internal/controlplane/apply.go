@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"edge/internal/awsquery"
 	"edge/internal/config"
 	"edge/internal/elbv2"
 	"edge/internal/server"
@@ -150,7 +151,7 @@ func (cp *ControlPlane) reportState(err error) {
 
 // apply is the ELBv2 service's Applier: it makes st live (with the file
 // layer being served) before the call answers.
-func (cp *ControlPlane) apply(_ context.Context, st *elbv2.State) error {
+func (cp *ControlPlane) apply(ctx context.Context, st *elbv2.State) error {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
 	if cp.srv == nil {
@@ -171,6 +172,12 @@ func (cp *ControlPlane) apply(_ context.Context, st *elbv2.State) error {
 		err = cp.srv.Reload(d.cfg)
 		if err == nil {
 			cp.excluded = skip
+			// One line per change (the reload itself logs at DEBUG).
+			op := awsquery.Action(ctx)
+			if op == "" {
+				op = "admin API revocation change"
+			}
+			cp.log.Info("applied", "operation", op, "listeners", len(d.cfg.Listeners))
 			cp.noteCertificates(st)
 			return nil
 		}
