@@ -11,7 +11,9 @@
 // ELBv2, Version=2011-06-15 is STS; paths /domainnames… and /restapis… are
 // API Gateway; /_edge/… is edge's artefacts; anything else is S3 path
 // style. A service without a handler answers an AWS error in that
-// service's protocol.
+// service's protocol; a service edge does not know (iam, monitoring,
+// lambda…) answers one naming the services served, in the shape its
+// protocol family parses, told from the request (errors.go).
 //
 // Signatures are not checked by default (any key works, as on
 // LocalStack). Configured credentials turn checking on for every service
