@@ -7,9 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"edge/internal/testutil"
 )
 
 // shell is one sh session: the README's commands run in it in order, so
@@ -161,6 +164,46 @@ func TestREADMEAWSWalkthrough(t *testing.T) {
 			t.Fatalf("no Failed:ClientCertCrlHit in edge's connection log:\n%s", served.stdout.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	// The connection-log line the README shows has the shape of the one
+	// edge wrote: the same status, subject and load balancer (app/my-alb/ID,
+	// the ID of the load balancer's ARN).
+	var shown map[string]string
+	for _, f := range fences(readme[start : start+end]) {
+		if f.lang == "text" && strings.Contains(f.body, "Failed:ClientCertCrlHit") {
+			shown = testutil.ParseConnLine(strings.TrimSpace(f.body))
+		}
+	}
+	var logged map[string]string
+	for _, l := range strings.Split(served.stdout.String(), "\n") {
+		if f := testutil.ParseConnLine(l); f != nil && f["tls_verify_status"] == "Failed:ClientCertCrlHit" {
+			logged = f
+		}
+	}
+	lbID, _ := sh.run(`aws elbv2 describe-load-balancers --names my-alb --query 'LoadBalancers[0].LoadBalancerArn' --output text`)
+	lbID = strings.TrimSpace(lbID)
+	lbID = lbID[strings.LastIndexByte(lbID, '/')+1:]
+	switch {
+	case shown == nil:
+		t.Error("the README shows no Failed:ClientCertCrlHit connection-log line")
+	case logged == nil:
+		t.Error("edge logged no parsable Failed:ClientCertCrlHit line")
+	default:
+		if logged["elb"] != "app/my-alb/"+lbID {
+			t.Errorf("edge logged elb %q; want app/my-alb/%s", logged["elb"], lbID)
+		}
+		if !regexp.MustCompile(`^app/my-alb/[0-9a-f]{16}$`).MatchString(shown["elb"]) {
+			t.Errorf("the README's line shows elb %q; edge writes app/my-alb/<16 hex digits> for the walkthrough's my-alb", shown["elb"])
+		}
+		for _, k := range []string{"leaf_client_cert_subject", "tls_verify_status", "listener_port", "ip_address"} {
+			want := logged[k]
+			if k == "listener_port" {
+				want = "8443"
+			}
+			if shown[k] != want {
+				t.Errorf("the README's line shows %s %q; edge logged %q", k, shown[k], logged[k])
+			}
+		}
 	}
 	// The restart and the export the README describes.
 	served.stop(t)

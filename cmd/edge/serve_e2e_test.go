@@ -237,13 +237,14 @@ func freePortNumber(t *testing.T) int {
 type readyDoc struct {
 	PID       int `json:"pid"`
 	Listeners []struct {
-		Index      int    `json:"index"`
-		URL        string `json:"url"`
-		Protocol   string `json:"protocol"`
-		Address    string `json:"address"`
-		Port       int    `json:"port"`
-		Mode       string `json:"mode"`
-		TrustStore string `json:"trust_store"`
+		Index       int    `json:"index"`
+		URL         string `json:"url"`
+		Protocol    string `json:"protocol"`
+		Address     string `json:"address"`
+		Port        int    `json:"port"`
+		Mode        string `json:"mode"`
+		TrustStore  string `json:"trust_store"`
+		ListenerArn string `json:"listener_arn"`
 	} `json:"listeners"`
 	AdminURL       string  `json:"admin_url"`
 	AWSEndpointURL *string `json:"aws_endpoint_url"`

@@ -11,7 +11,9 @@
 // ELBv2, Version=2011-06-15 is STS; paths /domainnames… and /restapis… are
 // API Gateway; /_edge/… is edge's artefacts; anything else is S3 path
 // style. A service without a handler answers an AWS error in that
-// service's protocol.
+// service's protocol; a service edge does not know (iam, monitoring,
+// lambda…) answers one naming the services served, in the shape its
+// protocol family parses, told from the request (errors.go).
 //
 // Signatures are not checked by default (any key works, as on
 // LocalStack). Configured credentials turn checking on for every service
@@ -122,7 +124,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(awsquery.RequestIDHeader, id)
 	rt, aerr := e.route(r)
 	if aerr != nil {
-		writeError(w, rt.service, id, aerr)
+		writeError(w, r, rt.service, id, aerr)
 		return
 	}
 	if rt.service == ServiceS3 {
@@ -130,12 +132,12 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amz-Id-2", id)
 	}
 	if aerr := e.authorize(r, rt); aerr != nil {
-		writeError(w, rt.service, id, aerr)
+		writeError(w, r, rt.service, id, aerr)
 		return
 	}
 	h := e.handler(rt.service)
 	if h == nil {
-		writeError(w, rt.service, id, notServed(rt.service))
+		writeError(w, r, rt.service, id, e.notServed(rt.service))
 		return
 	}
 	limit := e.opts.MaxBody

@@ -2,6 +2,8 @@ package awsapi_test
 
 import (
 	"context"
+	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"io"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/encoding/cbor"
 
 	"edge/internal/awsapi"
 	edgests "edge/internal/sts"
@@ -78,7 +81,7 @@ func TestUnservedServices(t *testing.T) {
 		want                             string
 	}{
 		{"elbv2", "POST", "/", "Action=DescribeTrustStores&Version=2015-12-01", "", 400, "<Code>InvalidAction</Code>"},
-		{"unknown service", "POST", "/", "Action=DescribeInstances&Version=2016-11-15", strings.Replace(strings.Replace(sig, "%s", "us-east-1", 1), "%s", "ec2", 1), 400, `edge does not emulate the &#34;ec2&#34; service`},
+		{"unknown service", "POST", "/", "Action=DescribeInstances&Version=2016-11-15", strings.Replace(strings.Replace(sig, "%s", "us-east-1", 1), "%s", "ec2", 1), 400, `edge does not emulate the &#34;ec2&#34; service; it serves no service.`},
 		{"s3", "GET", "/bucket", "", "", 501, "<Code>NotImplemented</Code>"},
 		{"apigateway", "GET", "/domainnames", "", "", 404, `{"message":"API Gateway is not served by this edge endpoint yet."}`},
 	} {
@@ -93,6 +96,83 @@ func TestUnservedServices(t *testing.T) {
 			t.Errorf("%s: %d %s; want %d with %s", c.name, w.Code, w.Body, c.status, c.want)
 		}
 	}
+}
+
+// A service edge does not know is answered in its protocol family's error
+// shape, which the CLI and SDKs parse generically, and the message lists
+// only the services that have a handler (ACM has none in edge serve).
+func TestUnknownServiceErrorShapes(t *testing.T) {
+	h := awsapi.New(awsapi.Services{S3: tagged("s3"), ELBv2: tagged("elbv2"), STS: tagged("sts"), APIGateway: tagged("apigateway")}, awsapi.Options{})
+	const served = "it serves s3, elasticloadbalancing (ELBv2), sts and apigateway."
+	signed := func(service string) string {
+		return strings.Replace(strings.Replace(sig, "%s", "us-east-1", 1), "%s", service, 1)
+	}
+	for _, c := range []struct {
+		name, method, target, body string
+		header                     map[string]string
+		contentType, errorType     string
+		check                      func(body []byte) (code, message string)
+	}{
+		{"iam (Query)", "POST", "/", "Action=ListUsers&Version=2010-05-08", map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, "text/xml", "", xmlError},
+		{"route53 (REST-XML)", "GET", "/2013-04-01/hostedzone", "", nil, "text/xml", "", xmlError},
+		{"dynamodb (JSON 1.0)", "POST", "/", "{}", map[string]string{"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables"}, "application/x-amz-json-1.0", "", jsonError},
+		{"lambda (REST-JSON)", "GET", "/2015-03-31/functions/", "", nil, "application/json", "UnknownOperationException", jsonError},
+		{"monitoring (RPC v2 CBOR)", "POST", "/service/GraniteServiceVersion20100801/operation/ListMetrics", "\xa0", map[string]string{"Content-Type": "application/cbor", "Smithy-Protocol": "rpc-v2-cbor"}, "application/cbor", "", cborError},
+	} {
+		r := httptest.NewRequest(c.method, c.target, strings.NewReader(c.body))
+		for k, v := range c.header {
+			r.Header.Set(k, v)
+		}
+		service := strings.Fields(c.name)[0]
+		r.Header.Set("Authorization", signed(service))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 400 || !strings.HasPrefix(w.Header().Get("Content-Type"), c.contentType) || w.Header().Get("X-Amzn-Errortype") != c.errorType {
+			t.Errorf("%s: %d Content-Type %q x-amzn-ErrorType %q; want 400 %s %q", c.name, w.Code, w.Header().Get("Content-Type"), w.Header().Get("X-Amzn-Errortype"), c.contentType, c.errorType)
+		}
+		code, msg := c.check(w.Body.Bytes())
+		want := `edge does not emulate the "` + service + `" service; ` + served
+		if (code != "InvalidAction" && code != "UnknownOperationException") || msg != want {
+			t.Errorf("%s: code %q message %q; want %q\n%s", c.name, code, msg, want, w.Body)
+		}
+		if strings.Contains(w.Body.String(), "elasticloadbalancing.amazonaws.com") {
+			t.Errorf("%s: the answer has ELBv2's namespace: %s", c.name, w.Body)
+		}
+	}
+}
+
+// xmlError reads <ErrorResponse><Error><Code> and <Message>, as botocore's
+// Query and REST-XML parsers do.
+func xmlError(body []byte) (string, string) {
+	var e struct {
+		Error struct{ Type, Code, Message string }
+	}
+	if xml.Unmarshal(body, &e) != nil || e.Error.Type != "Sender" {
+		return "", ""
+	}
+	return e.Error.Code, e.Error.Message
+}
+
+func jsonError(body []byte) (string, string) {
+	var e struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}
+	json.Unmarshal(body, &e)
+	return e.Type, e.Message
+}
+
+// cborError decodes the body with smithy-go's CBOR decoder, the one the
+// Go SDK's RPC v2 CBOR clients use.
+func cborError(body []byte) (string, string) {
+	v, err := cbor.Decode(body)
+	m, ok := v.(cbor.Map)
+	if err != nil || !ok {
+		return "", ""
+	}
+	code, _ := m["__type"].(cbor.String)
+	msg, _ := m["message"].(cbor.String)
+	return string(code), string(msg)
 }
 
 func stsClient(url, akid, secret string) *sts.Client {

@@ -85,7 +85,7 @@ func MarshalResult(ns, action, requestID string, result any) ([]byte, error) {
 
 type errorResponse struct {
 	XMLName xml.Name `xml:"ErrorResponse"`
-	Xmlns   string   `xml:"xmlns,attr"`
+	Xmlns   string   `xml:"xmlns,attr,omitempty"`
 	Error   struct {
 		Type    string
 		Code    string
@@ -96,7 +96,7 @@ type errorResponse struct {
 
 // MarshalError encodes an error response: <ErrorResponse xmlns=ns><Error>
 // <Type>Sender</Type><Code>…</Code><Message>…</Message></Error><RequestId>
-// …</RequestId></ErrorResponse>.
+// …</RequestId></ErrorResponse>, without the xmlns attribute when ns is "".
 func MarshalError(ns, requestID string, err *Error) []byte {
 	var r errorResponse
 	r.Xmlns = ns

@@ -54,13 +54,23 @@ type Service struct {
 // few kilobytes.
 const DefaultMaxBody = 1 << 20
 
-type ctxKey struct{}
+type (
+	ctxKey    struct{}
+	actionKey struct{}
+)
 
 // Request returns the HTTP request an Op is serving (for its Host, to
 // build URLs that reach the same endpoint), or nil outside a Service.
 func Request(ctx context.Context) *http.Request {
 	r, _ := ctx.Value(ctxKey{}).(*http.Request)
 	return r
+}
+
+// Action returns the name of the action an Op is serving
+// ("CreateListener"), or "" outside a Service.
+func Action(ctx context.Context) string {
+	a, _ := ctx.Value(actionKey{}).(string)
+	return a
 }
 
 // NewRequestID returns a random UUID (version 4), the format of AWS
@@ -129,7 +139,7 @@ func (s *Service) serve(r *http.Request) (result, error) {
 	if !ok {
 		return result{}, ErrInvalidAction.With("Could not find operation %s for version %s.", action, s.Version)
 	}
-	v, err := op(context.WithValue(r.Context(), ctxKey{}, r), form)
+	v, err := op(context.WithValue(context.WithValue(r.Context(), ctxKey{}, r), actionKey{}, action), form)
 	if err != nil {
 		return result{}, err
 	}

@@ -205,6 +205,10 @@ type Listener struct {
 	Attributes Attributes `yaml:"attributes"`
 	// AttributeSet is the effective set, filled by Validate.
 	AttributeSet attributes.Set `yaml:"-"`
+	// ARN is the ListenerArn of a listener the AWS endpoint's API made
+	// (set when the configuration is derived, never read from a file);
+	// "" for the file's listeners.
+	ARN string `yaml:"-"`
 }
 
 // Certificate is a server certificate as ACM imports it.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"sync"
 
+	"edge/internal/awsquery"
 	"edge/internal/config"
 	"edge/internal/elbv2"
 	"edge/internal/server"
@@ -149,7 +151,7 @@ func (cp *ControlPlane) reportState(err error) {
 
 // apply is the ELBv2 service's Applier: it makes st live (with the file
 // layer being served) before the call answers.
-func (cp *ControlPlane) apply(_ context.Context, st *elbv2.State) error {
+func (cp *ControlPlane) apply(ctx context.Context, st *elbv2.State) error {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
 	if cp.srv == nil {
@@ -170,6 +172,12 @@ func (cp *ControlPlane) apply(_ context.Context, st *elbv2.State) error {
 		err = cp.srv.Reload(d.cfg)
 		if err == nil {
 			cp.excluded = skip
+			// One line per change (the reload itself logs at DEBUG).
+			op := awsquery.Action(ctx)
+			if op == "" {
+				op = "admin API revocation change"
+			}
+			cp.log.Info("applied", "operation", op, "listeners", len(d.cfg.Listeners))
 			cp.noteCertificates(st)
 			return nil
 		}
@@ -193,7 +201,9 @@ func (cp *ControlPlane) apply(_ context.Context, st *elbv2.State) error {
 	}
 }
 
-// owner names who holds addr, when it is one of edge's own listeners.
+// owner names who holds addr when edge itself does: one of its listeners,
+// its AWS endpoint, admin API or API Gateway listener; else "another
+// process".
 func (cp *ControlPlane) owner(addr string, d *derived) string {
 	_, port, _ := net.SplitHostPort(addr)
 	snap := cp.srv.Snapshot()
@@ -210,6 +220,18 @@ func (cp *ControlPlane) owner(addr string, d *derived) string {
 			where = f
 		}
 		return fmt.Sprintf("listeners[%d] of %s", l.Index, where)
+	}
+	doc := cp.srv.ReadyDocument()
+	apigw := ""
+	if doc.APIGatewayURL != nil {
+		apigw = *doc.APIGatewayURL
+	}
+	for _, o := range []struct{ what, url string }{
+		{"edge's AWS endpoint", cp.url}, {"edge's admin API", doc.AdminURL}, {"edge's API Gateway listener", apigw},
+	} {
+		if u, err := url.Parse(o.url); err == nil && o.url != "" && u.Port() == port {
+			return o.what + " " + o.url
+		}
 	}
 	return "another process"
 }

@@ -181,6 +181,50 @@ func TestCreateListenerOnATakenPort(t *testing.T) {
 	}
 }
 
+// A port edge itself holds is answered DuplicateListener naming what holds
+// it: the AWS endpoint, the admin API, a listener of another load balancer
+// (by ARN). Nothing changes.
+func TestCreateListenerOnEdgesOwnPorts(t *testing.T) {
+	p := newPKI(t)
+	ec := newEcho(t)
+	e := startEdge(t, t.TempDir(), "", baseYAML+`admin: {listen: "127.0.0.1:0"}
+`)
+	a := e.alb(p, ec)
+	other, err := e.elb.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("other-alb"), Subnets: []string{"subnet-1", "subnet-2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	portOf := func(u string) int32 {
+		t.Helper()
+		_, p, err := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(u, "http://"), "/"))
+		n, _ := strconv.Atoi(p)
+		if err != nil || n == 0 {
+			t.Fatalf("no port in %q", u)
+		}
+		return int32(n)
+	}
+	adminURL := e.srv.ReadyDocument().AdminURL
+	for _, c := range []struct {
+		what string
+		port int32
+		want string
+	}{
+		{"the AWS endpoint's port", portOf(e.url), "(in use by edge's AWS endpoint " + e.url + ")"},
+		{"the admin API's port", portOf(adminURL), "(in use by edge's admin API " + adminURL + ")"},
+		{"a listener of another load balancer", a.port, "is used by listener " + a.listener},
+	} {
+		_, err := e.elb.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: other.LoadBalancers[0].LoadBalancerArn, Protocol: types.ProtocolEnumHttp, Port: aws.Int32(c.port),
+			DefaultActions: []types.Action{{Type: types.ActionTypeEnumFixedResponse, FixedResponseConfig: &types.FixedResponseActionConfig{StatusCode: aws.String("200")}}}})
+		if !as[*types.DuplicateListenerException](err) || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "another process") {
+			t.Errorf("CreateListener on %s: %v; want DuplicateListener containing %q", c.what, err, c.want)
+		}
+	}
+	d, err := e.elb.DescribeListeners(ctx, &elb.DescribeListenersInput{LoadBalancerArn: other.LoadBalancers[0].LoadBalancerArn})
+	if err != nil || len(d.Listeners) != 0 {
+		t.Errorf("listeners of other-alb after the failed creates: %v %+v", err, d)
+	}
+}
+
 // DeleteListener closes the port before it answers (or within a moment:
 // in-flight requests drain).
 func TestDeleteListenerClosesThePort(t *testing.T) {

@@ -47,6 +47,47 @@ func freePort(t *testing.T) int32 {
 
 const acmARN = "arn:aws:acm:us-east-1:123456789012:certificate/3dcb0a41-bd72-4774-9ad9-756919c40557"
 
+// An application load balancer needs subnets in two Availability Zones:
+// fewer than two distinct subnets (Subnets and SubnetMappings together) is
+// AWS's ValidationError, and nothing is created. The ids are not checked.
+func TestCreateLoadBalancerNeedsTwoSubnets(t *testing.T) {
+	x := newH(t)
+	mapping := func(ids ...string) []types.SubnetMapping {
+		var out []types.SubnetMapping
+		for _, id := range ids {
+			out = append(out, types.SubnetMapping{SubnetId: aws.String(id)})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name     string
+		subnets  []string
+		mappings []types.SubnetMapping
+		ok       bool
+	}{
+		{"none", nil, nil, false},
+		{"one subnet", []string{"subnet-8360a9e7"}, nil, false},
+		{"one subnet twice", []string{"subnet-8360a9e7", "subnet-8360a9e7"}, nil, false},
+		{"one subnet mapping", nil, mapping("subnet-8360a9e7"), false},
+		{"two subnet mappings", nil, mapping("subnet-8360a9e7", "subnet-b7d581c0"), true},
+		{"two made-up subnets", []string{"a", "b"}, nil, true},
+	} {
+		name := strings.ReplaceAll(c.name, " ", "-")
+		out, err := x.c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String(name), Subnets: c.subnets, SubnetMappings: c.mappings})
+		var ae interface{ ErrorCode() string }
+		switch {
+		case c.ok && (err != nil || len(out.LoadBalancers[0].AvailabilityZones) != 2):
+			t.Errorf("%s: %v; want a load balancer in two zones", c.name, err)
+		case !c.ok && (!errors.As(err, &ae) || ae.ErrorCode() != "ValidationError" || !strings.Contains(err.Error(), "At least two subnets in two different Availability Zones must be specified")):
+			t.Errorf("%s: %v; want ValidationError: At least two subnets in two different Availability Zones must be specified", c.name, err)
+		case !c.ok:
+			if _, err := x.c.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{Names: []string{name}}); err == nil {
+				t.Errorf("%s: the refused load balancer exists", c.name)
+			}
+		}
+	}
+}
+
 func TestLoadBalancerListenerLifecycle(t *testing.T) {
 	x := newH(t)
 	tsArn, lbArn, tgArn := x.alb()
@@ -66,7 +107,7 @@ func TestLoadBalancerListenerLifecycle(t *testing.T) {
 	if err != nil || *again.LoadBalancers[0].LoadBalancerArn != lbArn {
 		t.Errorf("same settings: %v", err)
 	}
-	_, err = x.c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("my-alb"), Subnets: []string{"subnet-1"}})
+	_, err = x.c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("my-alb"), Subnets: []string{"subnet-1", "subnet-2"}})
 	var dupLB *types.DuplicateLoadBalancerNameException
 	if !errors.As(err, &dupLB) {
 		t.Errorf("different settings: %v", err)

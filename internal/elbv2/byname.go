@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+
+	"edge/internal/pemfile"
 )
 
 // Revocations by trust store name, for edge's admin API (internal/admin
@@ -70,7 +72,7 @@ func (s *Service) AddRevocation(ctx context.Context, name string, data []byte) (
 		return RevocationInfo{}, ErrTrustStoreNotFound.With("No trust store is named %q.", name)
 	}
 	sum := sha256.Sum256(data)
-	sha, n, err := s.checkCRL(ts, "the uploaded CRL", data)
+	sha, n, err := s.checkCRL(ts, pemfile.Source{}, data)
 	if err != nil {
 		return RevocationInfo{}, err
 	}

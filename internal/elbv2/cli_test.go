@@ -89,7 +89,7 @@ func TestAWSCLI(t *testing.T) {
 	if _, _, code := x.cli("elbv2", "wait", "load-balancers-deleted", "--names", "nope"); code != 0 {
 		t.Errorf("wait load-balancers-deleted: exit %d", code)
 	}
-	if _, err := x.c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("my-alb"), Type: types.LoadBalancerTypeEnumApplication}); err != nil {
+	if _, err := x.c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("my-alb"), Type: types.LoadBalancerTypeEnumApplication, Subnets: []string{"subnet-1", "subnet-2"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, stderr, code := x.cli("elbv2", "wait", "load-balancer-available", "--names", "my-alb"); code != 0 {

@@ -133,7 +133,7 @@ func Derive(st *State, file *config.Config) (*config.Config, error) {
 	}
 	for _, l := range st.Listeners {
 		port := int(l.Port)
-		cl := config.Listener{Port: &port, Protocol: l.Protocol, SSLPolicy: l.SslPolicy, LoadBalancer: lbName[l.LoadBalancerArn],
+		cl := config.Listener{Port: &port, Protocol: l.Protocol, SSLPolicy: l.SslPolicy, LoadBalancer: lbName[l.LoadBalancerArn], ARN: l.ListenerArn,
 			Attributes: knownAttributes(attrtable.Listener, l.Protocol, l.Attributes)}
 		if cl.LoadBalancer == "" {
 			return nil, fmt.Errorf("listener %s: load balancer %s is not defined", l.ListenerArn, l.LoadBalancerArn)

@@ -76,7 +76,7 @@ func TestDeriveRenamesAnUnusedDefaultLoadBalancer(t *testing.T) {
 	if err != nil || len(d.LoadBalancers) != 0 {
 		t.Fatalf("a file without name or listeners shows load balancers: %v %+v", err, d)
 	}
-	if _, err := x.c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("edge")}); err != nil {
+	if _, err := x.c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("edge"), Subnets: []string{"subnet-1", "subnet-2"}}); err != nil {
 		t.Fatal(err)
 	}
 	cfg := x.app.last()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"regexp"
 	"slices"
+
+	"edge/internal/awsquery"
 )
 
 // ALB names: at most 32 letters, digits and hyphens, not starting or
@@ -59,6 +61,19 @@ func (s *Service) createLoadBalancer(ctx context.Context, in *CreateLoadBalancer
 	mappings := append([]SubnetMapping(nil), in.SubnetMappings...)
 	for _, sn := range in.Subnets {
 		mappings = append(mappings, SubnetMapping{SubnetId: sn})
+	}
+	// An application load balancer spans subnets of at least two
+	// Availability Zones; AWS refuses fewer (none included) with this
+	// ValidationError. edge knows no VPC: it counts distinct ids (one id
+	// twice is one subnet, in one zone) and records them unchecked.
+	distinct := map[string]bool{}
+	for _, m := range mappings {
+		if m.SubnetId != "" {
+			distinct[m.SubnetId] = true
+		}
+	}
+	if len(distinct) < 2 {
+		return nil, awsquery.Errorf(awsquery.ErrValidation.Code, "At least two subnets in two different Availability Zones must be specified (edge records subnet ids without checking them: any two distinct ids do; got %d).", len(distinct))
 	}
 	azs := list[AvailabilityZone]{}
 	for i, m := range mappings {

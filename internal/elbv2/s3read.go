@@ -16,6 +16,7 @@ import (
 
 	"edge/internal/awsquery"
 	"edge/internal/objects"
+	"edge/internal/pemfile"
 	"edge/internal/truststore"
 )
 
@@ -51,7 +52,7 @@ func (s *Service) loadBundle(ctx context.Context, bucket, key, version string) (
 	if err != nil {
 		return Blob{}, 0, err
 	}
-	cas, err := truststore.ParseBundle("s3://"+bucket+"/"+key, obj.Bytes)
+	cas, err := truststore.ParseBundle(pemfile.Object(bucket, key), obj.Bytes)
 	if err != nil {
 		return Blob{}, 0, ErrInvalidCaCertificatesBundle.With("s3://%s/%s: %s", bucket, key, bundleReason(err))
 	}
@@ -81,7 +82,7 @@ func (s *Service) loadCRL(ctx context.Context, ts *TrustStore, bucket, key, vers
 	if err != nil {
 		return Blob{}, 0, err
 	}
-	sha, n, err := s.checkCRL(ts, "s3://"+bucket+"/"+key, obj.Bytes)
+	sha, n, err := s.checkCRL(ts, pemfile.Object(bucket, key), obj.Bytes)
 	if err != nil {
 		return Blob{}, 0, err
 	}
@@ -91,17 +92,22 @@ func (s *Service) loadCRL(ctx context.Context, ts *TrustStore, bucket, key, vers
 // checkCRL checks a CRL for trust store ts: PEM only (as ALB), signed by
 // a CA of the store's bundle, no unsupported critical extensions, within
 // the file size quota. It stores the copy and returns its SHA-256 and the
-// entry count. where names the CRL in messages.
-func (s *Service) checkCRL(ts *TrustStore, where string, data []byte) (string, int64, error) {
+// entry count. src is where the CRL came from (an S3 object, or none for
+// an upload), for the messages and the commands they give.
+func (s *Service) checkCRL(ts *TrustStore, src pemfile.Source, data []byte) (string, int64, error) {
+	where := src.String()
+	if where == "" {
+		where = "the uploaded CRL"
+	}
 	if len(data) > s.o.Quotas.RevocationFileSize {
 		return "", 0, ErrInvalidRevocationContent.With("%s is %d bytes; the revocation file size limit is %d.", where, len(data), s.o.Quotas.RevocationFileSize)
 	}
 	// PEM only, one CRL per object (a DER CRL's message gives the
 	// openssl conversion).
-	l, err := truststore.ParseCRL(where, data)
+	l, err := truststore.ParseCRL(src, data)
 	if err != nil {
 		reason := strings.TrimPrefix(err.Error(), truststore.ErrInvalidRevocationContent.Error()+": ")
-		if !strings.Contains(reason, where) {
+		if !strings.HasPrefix(reason, where) {
 			reason = where + ": " + reason
 		}
 		return "", 0, ErrInvalidRevocationContent.With("%s", reason)
@@ -142,7 +148,7 @@ func (s *Service) storeCAs(ts *TrustStore) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, awsquery.ErrInternalFailure.With("reading trust store %s's bundle: %v", ts.Name, err)
 	}
-	cas, err := truststore.ParseBundle(ts.Name, data)
+	cas, err := truststore.ParseBundle(pemfile.File(ts.Name), data)
 	if err != nil {
 		return nil, awsquery.ErrInternalFailure.With("trust store %s's bundle: %v", ts.Name, err)
 	}

@@ -125,6 +125,7 @@ func TestTrustStoreBadBundles(t *testing.T) {
 		many = append(many, x.root)
 	}
 	x.s3.put("edge-trust", "26.pem", bundlePEM(many...))
+	x.s3.put("edge-trust", "der/root.cer", x.root.Cert.Raw)
 	for _, c := range []struct {
 		key, want string
 		err       any
@@ -133,6 +134,8 @@ func TestTrustStoreBadBundles(t *testing.T) {
 		{"blank.pem", "blank line", new(*types.InvalidCaCertificatesBundleException)},
 		{"leaf.pem", "not a CA", new(*types.InvalidCaCertificatesBundleException)},
 		{"26.pem", "25", new(*types.InvalidCaCertificatesBundleException)},
+		// The fix for an S3 object runs: download, convert, upload.
+		{"der/root.cer", "s3://edge-trust/der/root.cer: the object is a DER certificate; ALB takes PEM only: convert it with `aws s3 cp s3://edge-trust/der/root.cer root.cer && openssl x509 -inform DER -in root.cer -out root.cer.pem && aws s3 cp root.cer.pem s3://edge-trust/der/root.cer.pem`, then use s3://edge-trust/der/root.cer.pem", new(*types.InvalidCaCertificatesBundleException)},
 	} {
 		_, err := x.c.CreateTrustStore(ctx, &elb.CreateTrustStoreInput{Name: aws.String("s"), CaCertificatesBundleS3Bucket: aws.String("edge-trust"), CaCertificatesBundleS3Key: aws.String(c.key)})
 		if !errors.As(err, c.err) || !strings.Contains(err.Error(), c.want) {
@@ -205,7 +208,7 @@ func TestRevocations(t *testing.T) {
 		err       any
 	}{
 		{"foreign.pem", "not signed by a CA certificate of trust store my-trust-store", new(*types.InvalidRevocationContentException)},
-		{"der.crl", "openssl crl -inform DER", new(*types.InvalidRevocationContentException)},
+		{"der.crl", "s3://edge-trust/der.crl: the object is a DER CRL; ALB takes PEM only: convert it with `aws s3 cp s3://edge-trust/der.crl der.crl && openssl crl -inform DER -in der.crl -out der.crl.pem && aws s3 cp der.crl.pem s3://edge-trust/der.crl.pem`, then use s3://edge-trust/der.crl.pem", new(*types.InvalidRevocationContentException)},
 		{"junk.pem", "s3://edge-trust/junk.pem", new(*types.InvalidRevocationContentException)},
 		{"/crl/root.crl.pem", `did you mean "crl/root.crl.pem"?`, new(*types.RevocationContentNotFoundException)},
 	} {

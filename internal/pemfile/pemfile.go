@@ -1,7 +1,7 @@
 // Package pemfile recognises the common ways a file that should hold PEM
 // blocks (a CA bundle, a CRL, a certificate chain) goes wrong, so every
 // loader reports each mistake once, names the file and gives the command
-// that fixes it:
+// that fixes it (for an S3 object, with the `aws s3 cp` steps around it):
 //
 //   - binary DER where PEM is expected (what AWS Private CA publishes and
 //     Windows exports as .cer);
@@ -17,6 +17,7 @@ package pemfile
 import (
 	"bytes"
 	"fmt"
+	"path"
 	"strings"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -85,12 +86,88 @@ type Mistake struct {
 	Dump bool
 }
 
-// Error is a Mistake in a named file that should hold Want. Its message
-// says what the file is and the command that fixes it.
-type Error struct {
-	// File is the path as the user gave it; empty for data that came
-	// without a file (an admin API upload), written FILE in commands.
+// Source is where checked data came from, so that the commands in
+// messages act on it: a local file, an S3 object (fetched, fixed and put
+// back with the aws CLI), or neither (data uploaded without a name,
+// written FILE in commands).
+type Source struct {
+	// File is a local path as the user gave it.
 	File string
+	// Bucket and Key name an S3 object; File is unused when Bucket is set.
+	Bucket, Key string
+}
+
+// File is the Source of a local file ("" for data without a file).
+func File(path string) Source { return Source{File: path} }
+
+// Object is the Source of the S3 object bucket/key.
+func Object(bucket, key string) Source { return Source{Bucket: bucket, Key: key} }
+
+// IsObject reports whether s is an S3 object.
+func (s Source) IsObject() bool { return s.Bucket != "" }
+
+// String is s3://BUCKET/KEY for an object, else the file ("" without one).
+func (s Source) String() string {
+	if s.IsObject() {
+		return "s3://" + s.Bucket + "/" + s.Key
+	}
+	return s.File
+}
+
+// what is "file" or "object", for messages.
+func (s Source) what() string {
+	if s.IsObject() {
+		return "object"
+	}
+	return "file"
+}
+
+// Local is the file name commands work on: the file itself (FILE without
+// one), or for an object the last element of its key (downloaded to the
+// working directory).
+func (s Source) Local() string {
+	switch {
+	case s.IsObject():
+		if b := path.Base(s.Key); b != "." && b != "/" && b != ".." {
+			return b
+		}
+		return "object"
+	case s.File == "":
+		return "FILE"
+	}
+	return s.File
+}
+
+// Convert renders a fix that writes a converted copy: cmd(in, out) on a
+// local file; for an object the download, cmd and the upload of the copy
+// next to the object (KEY.pem), which is then the one to use.
+func (s Source) Convert(cmd func(in, out string) string) string {
+	in := s.Local()
+	out := pemName(in)
+	if !s.IsObject() {
+		return "`" + cmd(Quote(in), Quote(out)) + "`"
+	}
+	dst := Object(s.Bucket, pemName(s.Key)).String()
+	return fmt.Sprintf("`aws s3 cp %s %s && %s && aws s3 cp %s %s`, then use %s",
+		Quote(s.String()), Quote(in), cmd(Quote(in), Quote(out)), Quote(out), Quote(dst), dst)
+}
+
+// Edit renders a fix that changes the file in place: cmd(f); for an object
+// the download, cmd and the upload over the object (a new version in a
+// versioned bucket).
+func (s Source) Edit(cmd func(f string) string) string {
+	f := s.Local()
+	if !s.IsObject() {
+		return "`" + cmd(Quote(f)) + "`"
+	}
+	return fmt.Sprintf("`aws s3 cp %s %s && %s && aws s3 cp %s %s`", Quote(s.String()), Quote(f), cmd(Quote(f)), Quote(f), Quote(s.String()))
+}
+
+// Error is a Mistake in data from Source that should hold Want. Its
+// message says what the data is and the commands that fix it, for a
+// local file or an S3 object.
+type Error struct {
+	Source
 	Want Content
 	Mistake
 }
@@ -110,15 +187,11 @@ func (m Mistake) LineText() string {
 }
 
 func (e *Error) Error() string {
-	f := e.File
-	if f == "" {
-		f = "FILE"
-	}
-	q := Quote(f)
 	tool := "x509"
 	if e.Want == CRL {
 		tool = "crl"
 	}
+	it := e.what()
 	switch e.Kind {
 	case DER:
 		what := "binary DER"
@@ -126,22 +199,32 @@ func (e *Error) Error() string {
 			what = "a DER " + e.Holds.String()
 		}
 		if e.Holds != Unknown && e.Want != Unknown && e.Holds != e.Want {
-			return fmt.Sprintf("the file is %s, not a %s in PEM form", what, e.Want)
+			return fmt.Sprintf("the %s is %s, not a %s in PEM form", it, what, e.Want)
 		}
-		return fmt.Sprintf("the file is %s; ALB takes PEM only: convert it with `openssl %s -inform DER -in %s -out %s`", what, tool, q, Quote(pemName(f)))
+		return fmt.Sprintf("the %s is %s; ALB takes PEM only: convert it with %s", it, what, e.Convert(func(in, out string) string {
+			return fmt.Sprintf("openssl %s -inform DER -in %s -out %s", tool, in, out)
+		}))
 	case ByteOrderMark:
 		if e.UTF16 {
-			return fmt.Sprintf("the file is UTF-16 text (as PowerShell writes it); PEM must be ASCII: convert it with `iconv -f UTF-16 -t ASCII %s > %s`", q, Quote(pemName(f)))
+			return fmt.Sprintf("the %s is UTF-16 text (as PowerShell writes it); PEM must be ASCII: convert it with %s", it, e.Convert(func(in, out string) string {
+				return fmt.Sprintf("iconv -f UTF-16 -t ASCII %s > %s", in, out)
+			}))
 		}
-		return fmt.Sprintf("the file starts with a UTF-8 byte-order mark, which hides the first PEM block; remove it with `sed -i '1s/^\\xEF\\xBB\\xBF//' %s`", q)
+		return fmt.Sprintf("the %s starts with a UTF-8 byte-order mark, which hides the first PEM block; remove it with %s", it, e.Edit(func(f string) string {
+			return fmt.Sprintf("sed -i '1s/^\\xEF\\xBB\\xBF//' %s", f)
+		}))
 	case TextOutsideBlocks:
 		what := "text outside a PEM block"
 		if e.Dump {
 			what += fmt.Sprintf(" (`openssl %s -text` output)", tool)
 		}
-		return fmt.Sprintf("%s: %s; ALB allows only PEM blocks and '#' comments: keep the PEM blocks with `sed -n '/^-----BEGIN/,/^-----END/p' %s > %s`", e.LineText(), what, q, Quote(pemName(f)))
+		return fmt.Sprintf("%s: %s; ALB allows only PEM blocks and '#' comments: keep the PEM blocks with %s", e.LineText(), what, e.Convert(func(in, out string) string {
+			return fmt.Sprintf("sed -n '/^-----BEGIN/,/^-----END/p' %s > %s", in, out)
+		}))
 	case TrailingWhitespace:
-		return fmt.Sprintf("%s: trailing spaces or tabs on a PEM line; remove them with `sed -i 's/[[:space:]]*$//' %s`", e.LineText(), q)
+		return fmt.Sprintf("%s: trailing spaces or tabs on a PEM line; remove them with %s", e.LineText(), e.Edit(func(f string) string {
+			return fmt.Sprintf("sed -i 's/[[:space:]]*$//' %s", f)
+		}))
 	}
 	return "unrecognised PEM file mistake"
 }
@@ -286,14 +369,13 @@ func derContent(data []byte) Content {
 	return Unknown
 }
 
-// Check scans data from file (empty for data without a file) that should
-// hold want and returns an *Error for the first mistake of the given
-// kinds, or nil.
-func Check(file string, data []byte, want Content, kinds ...Kind) error {
+// Check scans data from src that should hold want and returns an *Error
+// for the first mistake of the given kinds, or nil.
+func Check(src Source, data []byte, want Content, kinds ...Kind) error {
 	for _, m := range Scan(data) {
 		for _, k := range kinds {
 			if m.Kind == k {
-				return &Error{File: file, Want: want, Mistake: m}
+				return &Error{Source: src, Want: want, Mistake: m}
 			}
 		}
 	}

@@ -74,14 +74,44 @@ func TestErrorMessages(t *testing.T) {
 		{"b.pem", pemfile.Certificate, append([]byte("\xEF\xBB\xBF"), pki.CertPEM(ca.Cert)...), `sed -i '1s/^\xEF\xBB\xBF//' b.pem`},
 		{"b.pem", pemfile.Certificate, append([]byte("Certificate:\n  Data:\n"), pki.CertPEM(ca.Cert)...), "lines 1-2: text outside a PEM block (`openssl x509 -text` output)"},
 	} {
-		err := pemfile.Check(tc.file, tc.data, tc.want, pemfile.DER, pemfile.ByteOrderMark, pemfile.TextOutsideBlocks)
+		err := pemfile.Check(pemfile.File(tc.file), tc.data, tc.want, pemfile.DER, pemfile.ByteOrderMark, pemfile.TextOutsideBlocks)
 		var pe *pemfile.Error
 		if !errors.As(err, &pe) || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s: %v; want an *Error containing %q", tc.file, err, tc.msg)
 		}
 	}
-	if err := pemfile.Check("ok.pem", pki.CertPEM(ca.Cert), pemfile.Certificate, pemfile.DER); err != nil {
+	if err := pemfile.Check(pemfile.File("ok.pem"), pki.CertPEM(ca.Cert), pemfile.Certificate, pemfile.DER); err != nil {
 		t.Errorf("clean file: %v", err)
+	}
+}
+
+// For an S3 object the commands download it, fix the copy and upload the
+// result: a local command naming s3://… as a file cannot run.
+func TestErrorMessagesForObjects(t *testing.T) {
+	ca := testutil.Root(t, "pemfile")
+	for _, tc := range []struct {
+		key  string
+		want pemfile.Content
+		data []byte
+		msg  string
+	}{
+		{"crl/intermediate.crl.der", pemfile.CRL, []byte{0x30, 0x03, 0x02, 0x01, 0x01},
+			"the object is binary DER; ALB takes PEM only: convert it with `aws s3 cp s3://my-trust-bucket/crl/intermediate.crl.der intermediate.crl.der && openssl crl -inform DER -in intermediate.crl.der -out intermediate.crl.der.pem && aws s3 cp intermediate.crl.der.pem s3://my-trust-bucket/crl/intermediate.crl.der.pem`, then use s3://my-trust-bucket/crl/intermediate.crl.der.pem"},
+		{"bundle.der", pemfile.Certificate, ca.Cert.Raw,
+			"the object is a DER certificate; ALB takes PEM only: convert it with `aws s3 cp s3://my-trust-bucket/bundle.der bundle.der && openssl x509 -inform DER -in bundle.der -out bundle.der.pem && aws s3 cp bundle.der.pem s3://my-trust-bucket/bundle.der.pem`, then use s3://my-trust-bucket/bundle.der.pem"},
+		{"my ca.pem", pemfile.Certificate, append([]byte("\xEF\xBB\xBF"), pki.CertPEM(ca.Cert)...),
+			"remove it with `aws s3 cp 's3://my-trust-bucket/my ca.pem' 'my ca.pem' && sed -i '1s/^\\xEF\\xBB\\xBF//' 'my ca.pem' && aws s3 cp 'my ca.pem' 's3://my-trust-bucket/my ca.pem'`"},
+		{"b.pem", pemfile.Certificate, append([]byte("Certificate:\n  Data:\n"), pki.CertPEM(ca.Cert)...),
+			"keep the PEM blocks with `aws s3 cp s3://my-trust-bucket/b.pem b.pem && sed -n '/^-----BEGIN/,/^-----END/p' b.pem > b.pem.pem && aws s3 cp b.pem.pem s3://my-trust-bucket/b.pem.pem`, then use s3://my-trust-bucket/b.pem.pem"},
+	} {
+		err := pemfile.Check(pemfile.Object("my-trust-bucket", tc.key), tc.data, tc.want, pemfile.DER, pemfile.ByteOrderMark, pemfile.TextOutsideBlocks)
+		var pe *pemfile.Error
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: %v\nwant an *Error containing\n%s", tc.key, err, tc.msg)
+		}
+		if strings.Contains(err.Error(), "-in s3://") {
+			t.Errorf("%s: a local command names the object: %v", tc.key, err)
+		}
 	}
 }
 
@@ -104,8 +134,10 @@ func FuzzScan(f *testing.F) {
 				last = r.Last
 			}
 			for _, want := range []pemfile.Content{pemfile.Unknown, pemfile.Certificate, pemfile.CRL} {
-				if (&pemfile.Error{File: "f", Want: want, Mistake: m}).Error() == "" {
-					t.Fatal("empty message")
+				for _, src := range []pemfile.Source{pemfile.File("f"), pemfile.Object("b", "k/f")} {
+					if (&pemfile.Error{Source: src, Want: want, Mistake: m}).Error() == "" {
+						t.Fatal("empty message")
+					}
 				}
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"edge/internal/pemfile"
 	"edge/internal/truststore"
 )
 
@@ -432,7 +433,7 @@ func (d *Dir) Bundle(out string, names ...string) error {
 		fmt.Fprintf(&b, "# %s\n", strings.ReplaceAll(n, "-", " "))
 		b.Write(CertPEM(is.Cert))
 	}
-	if _, err := truststore.ParseBundle(out, []byte(b.String())); err != nil {
+	if _, err := truststore.ParseBundle(pemfile.File(out), []byte(b.String())); err != nil {
 		return fmt.Errorf("not writing %s, as edge and ALB would refuse it: %w", out, err)
 	}
 	if err := WriteFile(out, []byte(b.String()), false, d.Force); err != nil {

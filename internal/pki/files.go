@@ -97,7 +97,7 @@ var ErrEncryptedKey = errors.New("the private key is encrypted")
 // convert the file. Text around the blocks and trailing spaces are
 // accepted, as OpenSSL and Go accept them.
 func ReadCertsPEM(file string, data []byte) ([]*x509.Certificate, error) {
-	if err := pemfile.Check(file, data, pemfile.Certificate, pemfile.DER, pemfile.ByteOrderMark); err != nil {
+	if err := pemfile.Check(pemfile.File(file), data, pemfile.Certificate, pemfile.DER, pemfile.ByteOrderMark); err != nil {
 		return nil, err
 	}
 	return ParseCertsPEM(data)

@@ -205,6 +205,13 @@ func TestAWSCLI(t *testing.T) {
 			c.run(false, "s3", "cp", "big.bin", "s3://edge-trust/crl/big.bin")
 			c.run(false, "s3", "cp", "s3://edge-trust/crl/big.bin", "big.out")
 			c.sameFile("big.out", "big.bin")
+			if !tls {
+				// S3's message, not "Unknown".
+				want := "remove_bucket failed: s3://edge-trust An error occurred (BucketNotEmpty) when calling the DeleteBucket operation: The bucket you tried to delete is not empty"
+				if stderr := c.run(true, "s3", "rb", "s3://edge-trust"); strings.TrimSpace(stderr) != want {
+					t.Errorf("s3 rb of a bucket with objects:\n%s\nwant\n%s", stderr, want)
+				}
+			}
 			if tls && rec.trailerCRC.Load() == 0 {
 				t.Error("over HTTPS the CLI sent no aws-chunked body with a CRC32 trailer; the test meant to exercise them")
 			}

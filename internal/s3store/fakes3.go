@@ -130,6 +130,9 @@ func s3Error(w http.ResponseWriter, r *http.Request, code string, status int, ms
 	if status == 0 {
 		status = gofakes3.ErrorCode(code).Status()
 	}
+	if msg == "" {
+		msg = standardMessage(code, status)
+	}
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(status)
 	if r.Method == http.MethodHead {

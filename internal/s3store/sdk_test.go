@@ -583,3 +583,99 @@ func TestObjectTagsMetadataConditions(t *testing.T) {
 		t.Fatalf("GetObjectTagging after restart: %+v, %v; want env=prod", tg, err)
 	}
 }
+
+// Every error carries S3's <Message>: the SDK's ErrorMessage and the
+// CLI's text after the code (the CLI prints "Unknown" without one).
+func TestSDKErrorMessages(t *testing.T) {
+	srv := httptest.NewServer(newMemStore(t).Handler())
+	defer srv.Close()
+	c := sdkClient(srv.URL, true, nil, "test", "test")
+	ctx := context.Background()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("my-trust-bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("my-trust-bucket"), Key: aws.String("bundle.pem"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, code, message string
+		call                func() error
+	}{
+		{"DeleteBucket of a bucket with objects", "BucketNotEmpty", "The bucket you tried to delete is not empty", func() error {
+			_, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("my-trust-bucket")})
+			return err
+		}},
+		{"AbortMultipartUpload of an unknown upload", "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.", func() error {
+			_, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String("my-trust-bucket"), Key: aws.String("k"), UploadId: aws.String("nope")})
+			return err
+		}},
+		{"GetObject of a missing bucket", "NoSuchBucket", "The specified bucket does not exist", func() error {
+			_, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("missing-bucket"), Key: aws.String("k")})
+			return err
+		}},
+	} {
+		err := tc.call()
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != tc.code || ae.ErrorMessage() != tc.message {
+			t.Errorf("%s: %v; want %s: %s", tc.name, err, tc.code, tc.message)
+		}
+	}
+	// On the wire: <Message> after <Code>, the other elements kept, the
+	// status the same; HEAD answers no body.
+	req, _ := http.NewRequest("DELETE", srv.URL+"/my-trust-bucket", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 409 || !strings.Contains(string(body), "<Code>BucketNotEmpty</Code>\n  <Message>The bucket you tried to delete is not empty</Message>\n") ||
+		!strings.Contains(string(body), "<Resource>my-trust-bucket</Resource>") ||
+		resp.ContentLength != int64(len(body)) {
+		t.Errorf("DELETE bucket: %d (Content-Length %d) %s", resp.StatusCode, resp.ContentLength, body)
+	}
+	resp, err = http.Head(srv.URL + "/missing-bucket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 404 || len(body) != 0 {
+		t.Errorf("HEAD missing bucket: %d %q", resp.StatusCode, body)
+	}
+}
+
+// withMessage fills in only a missing, empty or code-only message.
+func TestWithMessage(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`<?xml version="1.0" encoding="UTF-8"?>` + "\n<Error><Code>BucketNotEmpty</Code><Resource>b</Resource></Error>",
+			`<?xml version="1.0" encoding="UTF-8"?>` + "\n<Error><Code>BucketNotEmpty</Code><Message>The bucket you tried to delete is not empty</Message><Resource>b</Resource></Error>"},
+		{"<Error><Code>NoSuchUpload</Code><Message>NoSuchUpload</Message><RequestId>1</RequestId></Error>",
+			"<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.</Message><RequestId>1</RequestId></Error>"},
+		{"<Error><Code>X</Code><Message></Message></Error>", "<Error><Code>X</Code><Message>Conflict</Message></Error>"},
+		{"<Error>\n  <Code>X</Code>\n</Error>", "<Error>\n  <Code>X</Code>\n  <Message>Conflict</Message>\n</Error>"},
+		{"<Error><Code>NoSuchKey</Code><Message>edge's own</Message></Error>", "<Error><Code>NoSuchKey</Code><Message>edge's own</Message></Error>"},
+		{"", ""},
+		{"not xml", "not xml"},
+		{"<Other><Code>X</Code></Other>", "<Other><Code>X</Code></Other>"},
+	} {
+		if got := string(withMessage([]byte(tc.in), http.StatusConflict)); got != tc.want {
+			t.Errorf("withMessage(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// FuzzWithMessage: any body is returned as it is or with one <Message>
+// element added or replaced, never a panic.
+func FuzzWithMessage(f *testing.F) {
+	f.Add([]byte("<Error><Code>BucketNotEmpty</Code><Resource>b</Resource></Error>"))
+	f.Add([]byte("<Error>\n  <Code>NoSuchUpload</Code>\n  <Message>NoSuchUpload</Message>\n</Error>"))
+	f.Add([]byte("<Error><Code>X</Code><Message/></Error>"))
+	f.Add([]byte("<Error><Code>A</Code><Code>B</Code></Error>"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		out := withMessage(body, 400)
+		if !bytes.Equal(out, body) && !bytes.Contains(out, []byte("<Message>")) {
+			t.Fatalf("changed %q into %q without a <Message>", body, out)
+		}
+	})
+}

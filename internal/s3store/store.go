@@ -149,22 +149,9 @@ func (s *Store) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			st.deletes, _ = parseDeleteRequest(body) // the library reports a bad body
 		}
 	}
-	s.fake.ServeHTTP(errorStatus{w, st}, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
-}
-
-// errorStatus lets the backend correct the HTTP status of an error the
-// library answers (it derives the status from the code: MethodNotAllowed
-// is 400 there, 405 at S3).
-type errorStatus struct {
-	http.ResponseWriter
-	st *reqState
-}
-
-func (w errorStatus) WriteHeader(code int) {
-	if w.st.errStatus != 0 && code >= 400 {
-		code = w.st.errStatus
-	}
-	w.ResponseWriter.WriteHeader(code)
+	ew := &errorWriter{ResponseWriter: w, st: st}
+	s.fake.ServeHTTP(ew, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	ew.finish()
 }
 
 // maxDeleteBody is the largest DeleteObjects body read (S3 allows 1000

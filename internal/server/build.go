@@ -144,6 +144,9 @@ type Listener struct {
 	// LoadBalancer is the one the listener belongs to
 	// (listeners[].load_balancer): its elb id, attributes and logs apply.
 	LoadBalancer *LoadBalancer
+	// ARN is the ListenerArn of a listener the AWS endpoint's API made, ""
+	// for the configuration file's.
+	ARN string
 	// certs describe Term.Certificates.All(), in order.
 	certs []certInfo
 	// Attributes are the listener's effective attributes; Forwarding the

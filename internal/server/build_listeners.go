@@ -11,7 +11,7 @@ import (
 func (b *builder) listener(i int, lc *config.Listener) {
 	p := fmt.Sprintf("listeners[%d]", i)
 	lb := b.loadBalancerOf(lc.LoadBalancer)
-	l := &Listener{Index: i, Address: lc.Address, Port: *lc.Port, Protocol: lc.Protocol, Attributes: lc.AttributeSet, LoadBalancer: lb}
+	l := &Listener{Index: i, Address: lc.Address, Port: *lc.Port, Protocol: lc.Protocol, Attributes: lc.AttributeSet, LoadBalancer: lb, ARN: lc.ARN}
 	lb.Listeners = append(lb.Listeners, l)
 	l.Forwarding = proxy.NewForwarding(lb.Values, lc.AttributeSet.Listener())
 	b.routes(l, lc, p)

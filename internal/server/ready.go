@@ -51,6 +51,11 @@ type ReadyListener struct {
 	Mode string `json:"mode"`
 	// TrustStore is the trust store of a verify listener.
 	TrustStore string `json:"trust_store,omitempty"`
+	// ListenerArn is the ARN of a listener the AWS endpoint's API made
+	// (absent for the configuration file's). Index is a position, which
+	// a reload that adds or removes a file listener shifts: find an API
+	// listener by its ARN, any listener by its port or URL.
+	ListenerArn string `json:"listener_arn,omitempty"`
 }
 
 // SetAdminURL records the admin API's URL for the ready document.
@@ -98,7 +103,7 @@ func (s *Server) readyDocument(snap *Snapshot) ReadyDocument {
 		if mode == "-" {
 			mode = "off"
 		}
-		d.Listeners = append(d.Listeners, ReadyListener{Index: l.Index, URL: l.URL(port), Protocol: l.Protocol, Address: l.Address, Port: port, Mode: mode, TrustStore: l.TrustStoreName})
+		d.Listeners = append(d.Listeners, ReadyListener{Index: l.Index, URL: l.URL(port), Protocol: l.Protocol, Address: l.Address, Port: port, Mode: mode, TrustStore: l.TrustStoreName, ListenerArn: l.ARN})
 	}
 	return d
 }

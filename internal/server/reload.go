@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"edge/internal/config"
@@ -32,13 +34,20 @@ func (s *Server) ReloadFromSource() error {
 		s.logReloadFailure(err)
 		return err
 	}
-	return s.Reload(cfg)
+	return s.reload(cfg, slog.LevelInfo)
 }
 
 // Reload builds cfg completely, then swaps it in. On any error the old
 // state keeps serving, the failure is logged and counted, and the error
-// (a config.Problems for configuration mistakes) is returned.
+// (a config.Problems for configuration mistakes) is returned. Success is
+// logged at DEBUG: the caller (the AWS endpoint's applier) says what
+// changed; ReloadFromSource (SIGHUP, POST /reload, file watching) logs
+// "configuration reloaded" at INFO.
 func (s *Server) Reload(cfg *config.Config) error {
+	return s.reload(cfg, slog.LevelDebug)
+}
+
+func (s *Server) reload(cfg *config.Config, level slog.Level) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	err := s.reloadLocked(cfg)
@@ -48,7 +57,11 @@ func (s *Server) Reload(cfg *config.Config) error {
 		return err
 	}
 	s.metrics.ConfigReloads.WithLabelValues("success").Inc()
-	s.log.Info("configuration reloaded", "file", cfg.File)
+	if cfg.File != "" {
+		s.log.Log(context.Background(), level, "configuration reloaded", "file", cfg.File)
+	} else {
+		s.log.Log(context.Background(), level, "configuration reloaded")
+	}
 	return nil
 }
 

@@ -73,7 +73,7 @@ const (
 	endCert   = "-----END CERTIFICATE-----"
 )
 
-// ParseBundle parses the CA bundle read from file with ALB's rules: PEM
+// ParseBundle parses the CA bundle read from src with ALB's rules: PEM
 // certificates only, no blank lines, comment lines start with '#' and
 // contain no '-', every certificate is an X.509v3 CA certificate that
 // meets ALB's certificate requirements (see caRequirement), at most 25
@@ -81,7 +81,7 @@ const (
 // outside the blocks (an `openssl x509 -text` dump) and trailing spaces
 // are each reported once, with the command that fixes them. On failure
 // the error is a *BundleError naming every problem.
-func ParseBundle(file string, data []byte) ([]*x509.Certificate, error) {
+func ParseBundle(src pemfile.Source, data []byte) ([]*x509.Certificate, error) {
 	var (
 		problems  []BundleProblem
 		certs     []*x509.Certificate
@@ -100,7 +100,7 @@ func ParseBundle(file string, data []byte) ([]*x509.Certificate, error) {
 	}
 	reportedText := false
 	for _, m := range pemfile.Scan(data) {
-		e := &pemfile.Error{File: file, Want: pemfile.Certificate, Mistake: m}
+		e := &pemfile.Error{Source: src, Want: pemfile.Certificate, Mistake: m}
 		line := 0
 		switch m.Kind {
 		case pemfile.DER:

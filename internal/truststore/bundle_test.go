@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"edge/internal/pemfile"
 	"edge/internal/pki"
 	"edge/internal/testutil"
 	"edge/internal/truststore"
@@ -52,7 +53,7 @@ func TestParseBundle(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			certs, err := truststore.ParseBundle("bundle.pem", []byte(tc.bundle))
+			certs, err := truststore.ParseBundle(pemfile.File("bundle.pem"), []byte(tc.bundle))
 			if len(tc.wantProblems) == 0 {
 				if err != nil {
 					t.Fatalf("ParseBundle: %v", err)
@@ -92,7 +93,7 @@ func TestParseBundleOversizeCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = truststore.ParseBundle("bundle.pem", pki.CertPEM(root.Cert))
+	_, err = truststore.ParseBundle(pemfile.File("bundle.pem"), pki.CertPEM(root.Cert))
 	if err == nil || !strings.Contains(err.Error(), "certificate #1") || !strings.Contains(err.Error(), "at most 16384") {
 		t.Fatalf("err = %v; want certificate #1 over 16384 bytes", err)
 	}
@@ -107,7 +108,7 @@ func FuzzParseBundle(f *testing.F) {
 	f.Add([]byte("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n"))
 	f.Add([]byte("\r\n#\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		certs, err := truststore.ParseBundle("bundle.pem", data)
+		certs, err := truststore.ParseBundle(pemfile.File("bundle.pem"), data)
 		if err == nil {
 			if len(certs) == 0 || len(certs) > truststore.MaxBundleCertificates {
 				t.Fatalf("accepted a bundle of %d certificates", len(certs))

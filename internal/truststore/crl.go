@@ -93,8 +93,8 @@ var (
 	oidHoldInstr      = asn1.ObjectIdentifier{2, 5, 29, 23}
 )
 
-// ParseCRL reads the CRL file named file (empty for data that came
-// without a file) as ALB takes it: exactly one PEM "X509 CRL" block. A
+// ParseCRL reads the CRL from src (a file, an S3 object, or data that came
+// without either) as ALB takes it: exactly one PEM "X509 CRL" block. A
 // DER CRL, a byte-order mark, a block of another type and a file holding
 // several CRLs are refused with the reason and the fix. Errors wrap
 // ErrInvalidRevocationContent (and a *pemfile.Error or *MultipleCRLsError
@@ -103,19 +103,19 @@ var (
 // The same bytes parsed again get a copy of the earlier result (see
 // parsedCRLs): the ELBv2 service's check and the build that applies the
 // CRL, and every reload of an unchanged CRL, parse it once.
-func ParseCRL(file string, data []byte) (*RevocationList, error) {
-	return parseCRL(file, data, sha256.Sum256(data))
+func ParseCRL(src pemfile.Source, data []byte) (*RevocationList, error) {
+	return parseCRL(src, data, sha256.Sum256(data))
 }
 
 // parseCRL is ParseCRL for data whose SHA-256 is digest.
-func parseCRL(file string, data []byte, digest [32]byte) (*RevocationList, error) {
+func parseCRL(src pemfile.Source, data []byte, digest [32]byte) (*RevocationList, error) {
 	if l := parsedCRLs.get(digest); l != nil {
 		return l, nil
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("%w: the file is empty", ErrInvalidRevocationContent)
 	}
-	if err := pemfile.Check(file, data, pemfile.CRL, pemfile.DER, pemfile.ByteOrderMark); err != nil {
+	if err := pemfile.Check(src, data, pemfile.CRL, pemfile.DER, pemfile.ByteOrderMark); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRevocationContent, err)
 	}
 	var der []byte
@@ -140,7 +140,7 @@ func parseCRL(file string, data []byte, digest [32]byte) (*RevocationList, error
 	}
 	switch {
 	case len(lines) > 1:
-		return nil, fmt.Errorf("%w: %w", ErrInvalidRevocationContent, &MultipleCRLsError{File: file, Lines: lines})
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRevocationContent, &MultipleCRLsError{Source: src, Lines: lines})
 	case der == nil && bytes.Contains(data, []byte("-----BEGIN")):
 		return nil, fmt.Errorf("%w: broken PEM (no complete block)", ErrInvalidRevocationContent)
 	case der == nil:
@@ -160,22 +160,29 @@ func parseCRL(file string, data []byte, digest [32]byte) (*RevocationList, error
 // NumberOfRevokedEntries (AddTrustStoreRevocations, TrustStoreRevocation),
 // so edge refuses such a file rather than apply only its first CRL.
 type MultipleCRLsError struct {
-	File string
+	pemfile.Source
 	// Lines are the lines of the CRLs' BEGIN lines.
 	Lines []int
 }
 
 func (e *MultipleCRLsError) Error() string {
-	f := e.File
-	if f == "" {
-		f = "FILE"
-	}
 	at := make([]string, len(e.Lines))
 	for i, l := range e.Lines {
 		at[i] = fmt.Sprint(l)
 	}
-	return fmt.Sprintf("the file holds %d CRLs (PEM blocks at lines %s); ALB takes one CRL per revocation file: split it with `csplit -z -f crl- -b %%02d.pem %s '/-----BEGIN X509 CRL-----/' '{*}'` and list each file under revocations",
-		len(e.Lines), strings.Join(at, ", "), pemfile.Quote(f))
+	f := pemfile.Quote(e.Local())
+	split := fmt.Sprintf("csplit -z -f crl- -b %%02d.pem %s '/-----BEGIN X509 CRL-----/' '{*}'", f)
+	if !e.IsObject() {
+		return fmt.Sprintf("the file holds %d CRLs (PEM blocks at lines %s); ALB takes one CRL per revocation file: split it with `%s` and list each file under revocations",
+			len(e.Lines), strings.Join(at, ", "), split)
+	}
+	// The pieces go next to the object, each to be added as a revocation.
+	dir := ""
+	if i := strings.LastIndexByte(e.Key, '/'); i >= 0 {
+		dir = e.Key[:i+1]
+	}
+	return fmt.Sprintf("the object holds %d CRLs (PEM blocks at lines %s); ALB takes one CRL per revocation file: split it with `aws s3 cp %s %s && %s && for f in crl-*.pem; do aws s3 cp \"$f\" %s\"$f\"; done` and add each object as its own revocation",
+		len(e.Lines), strings.Join(at, ", "), pemfile.Quote(e.String()), f, split, pemfile.Quote("s3://"+e.Bucket+"/"+dir))
 }
 
 // ParseCRLDER parses a DER CRL. Loaders take PEM only (ParseCRL); tests

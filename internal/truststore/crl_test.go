@@ -48,7 +48,7 @@ func TestParseCRLMatchesGo(t *testing.T) {
 	}{
 		{"DER", func() (*truststore.RevocationList, error) { return truststore.ParseCRLDER(der) }},
 		{"PEM", func() (*truststore.RevocationList, error) {
-			return truststore.ParseCRL("ca.crl.pem", pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}))
+			return truststore.ParseCRL(pemfile.File("ca.crl.pem"), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}))
 		}},
 	} {
 		l, err := form.parse()
@@ -103,22 +103,28 @@ func TestParseCRLErrors(t *testing.T) {
 		// Issue 11 item 9: several CRLs in one file.
 		{"two CRLs", append(append([]byte{}, crlPEM...), crlPEM...), "the file holds 2 CRLs (PEM blocks at lines 1, " + strconv.Itoa(bytes.Count(crlPEM, []byte("\n"))+1) + "); ALB takes one CRL per revocation file"},
 	} {
-		_, err := truststore.ParseCRL("ca.crl", tc.data)
+		_, err := truststore.ParseCRL(pemfile.File("ca.crl"), tc.data)
 		if err == nil || !errors.Is(err, truststore.ErrInvalidRevocationContent) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v; want InvalidRevocationContent containing %q", tc.name, err, tc.want)
 		}
 	}
 	var multi *truststore.MultipleCRLsError
-	if _, err := truststore.ParseCRL("all.pem", bytes.Repeat(crlPEM, 3)); !errors.As(err, &multi) || len(multi.Lines) != 3 {
+	if _, err := truststore.ParseCRL(pemfile.File("all.pem"), bytes.Repeat(crlPEM, 3)); !errors.As(err, &multi) || len(multi.Lines) != 3 {
 		t.Errorf("three CRLs: %v; want a *MultipleCRLsError with 3 lines", err)
 	}
+	// From S3: the split runs on a downloaded copy and the pieces go back
+	// next to the object.
+	_, err := truststore.ParseCRL(pemfile.Object("my-trust-bucket", "crl/all.pem"), bytes.Repeat(crlPEM, 2))
+	if want := "split it with `aws s3 cp s3://my-trust-bucket/crl/all.pem all.pem && csplit -z -f crl- -b %02d.pem all.pem '/-----BEGIN X509 CRL-----/' '{*}' && for f in crl-*.pem; do aws s3 cp \"$f\" s3://my-trust-bucket/crl/\"$f\"; done` and add each object as its own revocation"; !errors.As(err, &multi) || !strings.Contains(err.Error(), want) {
+		t.Errorf("two CRLs in an object: %v\nwant %s", err, want)
+	}
 	var pe *pemfile.Error
-	if _, err := truststore.ParseCRL("ca.der", der); !errors.As(err, &pe) || pe.Kind != pemfile.DER {
+	if _, err := truststore.ParseCRL(pemfile.File("ca.der"), der); !errors.As(err, &pe) || pe.Kind != pemfile.DER {
 		t.Errorf("DER CRL: %v; want a *pemfile.Error of kind DER", err)
 	}
 	// Text around the block (openssl crl -text output) is accepted, as
 	// OpenSSL and Go read it.
-	if _, err := truststore.ParseCRL("ca.crl", append([]byte("Certificate Revocation List (CRL):\n  Version 2 (0x1)\n"), crlPEM...)); err != nil {
+	if _, err := truststore.ParseCRL(pemfile.File("ca.crl"), append([]byte("Certificate Revocation List (CRL):\n  Version 2 (0x1)\n"), crlPEM...)); err != nil {
 		t.Errorf("CRL after its text dump: %v", err)
 	}
 }
@@ -247,7 +253,7 @@ func FuzzParseCRL(f *testing.F) {
 	f.Add([]byte{0x30, 0x00})
 	f.Add(append(pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})...))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if _, err := truststore.ParseCRL("fuzz.pem", data); err != nil && !errors.Is(err, truststore.ErrInvalidRevocationContent) {
+		if _, err := truststore.ParseCRL(pemfile.File("fuzz.pem"), data); err != nil && !errors.Is(err, truststore.ErrInvalidRevocationContent) {
 			t.Fatalf("error without InvalidRevocationContent: %v", err)
 		}
 		l, err := truststore.ParseCRLDER(data)

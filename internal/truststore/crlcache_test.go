@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"testing"
 
+	"edge/internal/pemfile"
 	"edge/internal/testutil"
 	"edge/internal/truststore"
 )
@@ -17,7 +18,7 @@ func TestParseCRLTwiceGivesIndependentLists(t *testing.T) {
 	ca := testutil.Root(t, "cache ca")
 	other := testutil.Root(t, "other ca")
 	data := pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: crlDER(t, ca, 3)})
-	a, err := truststore.ParseCRL("a.pem", data)
+	a, err := truststore.ParseCRL(pemfile.File("a.pem"), data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func TestParseCRLTwiceGivesIndependentLists(t *testing.T) {
 	if err := b.List.CheckSignatureFrom(other.Cert); err == nil {
 		t.Errorf("a foreign CA's signature check passed")
 	}
-	if _, err := truststore.ParseCRL("c.pem", append([]byte("junk"), data...)); err == nil {
+	if _, err := truststore.ParseCRL(pemfile.File("c.pem"), append([]byte("junk"), data...)); err == nil {
 		t.Errorf("other bytes were answered from the cache")
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"edge/internal/pemfile"
 	"edge/internal/pki"
 	"edge/internal/testutil"
 	"edge/internal/truststore"
@@ -244,7 +245,7 @@ func TestBundleCARequirements(t *testing.T) {
 			`CA #1 "CN=old root" signs itself with SHA1-RSA; a root's own signature is never verified, so edge accepts it`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cas, err := truststore.ParseBundle("bundle.pem", bundle(tc.certs...))
+			cas, err := truststore.ParseBundle(pemfile.File("bundle.pem"), bundle(tc.certs...))
 			if tc.want != "" {
 				var be *truststore.BundleError
 				if !errors.As(err, &be) || !strings.Contains(err.Error(), tc.want) {

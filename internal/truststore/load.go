@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+
+	"edge/internal/pemfile"
 )
 
 // The loader: `edge check`, `edge serve` (the build and its reloads),
@@ -20,7 +22,7 @@ func LoadBundle(path string) ([]*x509.Certificate, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cas, err := ParseBundle(path, data)
+	cas, err := ParseBundle(pemfile.File(path), data)
 	return cas, data, err
 }
 
@@ -47,7 +49,7 @@ func ReadCRL(file string, data []byte) (RevocationInput, error) {
 		return RevocationInput{}, fileTooLarge(int64(len(data)))
 	}
 	digest := sha256.Sum256(data)
-	l, err := parseCRL(file, data, digest)
+	l, err := parseCRL(pemfile.File(file), data, digest)
 	if err != nil {
 		return RevocationInput{}, err
 	}
