@@ -117,7 +117,6 @@ func (cp *ControlPlane) Start(start func(*config.Config) (*server.Server, error)
 			cp.srv = srv
 			cp.tags.put(d.cfg, tag{file: fl, st: st})
 			srv.OnReload(cp.reloaded)
-			cp.noteCertificates(st)
 			return srv, nil
 		case errors.As(err, &le) && le.Listener < len(d.arns) && d.arns[le.Listener] != "":
 			arn := d.arns[le.Listener]
@@ -178,7 +177,6 @@ func (cp *ControlPlane) apply(ctx context.Context, st *elbv2.State) error {
 				op = "admin API revocation change"
 			}
 			cp.log.Info("applied", "operation", op, "listeners", len(d.cfg.Listeners))
-			cp.noteCertificates(st)
 			return nil
 		}
 		cp.applied.Store(prev)
@@ -234,17 +232,6 @@ func (cp *ControlPlane) owner(addr string, d *derived) string {
 		}
 	}
 	return "another process"
-}
-
-// noteCertificates logs, once per listener certificate, that ACM is not
-// emulated.
-func (cp *ControlPlane) noteCertificates(st *elbv2.State) {
-	for _, n := range elbv2.UnknownCertificates(st) {
-		if !cp.noted[n] {
-			cp.noted[n] = true
-			cp.log.Info(n)
-		}
-	}
 }
 
 // Loader wraps the file layer's loader (the server's SetLoader source for

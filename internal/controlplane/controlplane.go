@@ -95,7 +95,6 @@ type ControlPlane struct {
 	file     atomic.Pointer[layer]       // the file layer being served
 	fileSeq  atomic.Int64
 	excluded map[string]bool // API listeners that did not bind at start
-	noted    map[string]bool // certificate notes already logged
 	tags     tagSet
 
 	httpSrv *http.Server
@@ -117,7 +116,7 @@ func Open(o Options) (*ControlPlane, error) {
 	if aws == nil {
 		aws = &config.AWS{}
 	}
-	cp := &ControlPlane{o: o, log: log, listen: o.Listen, excluded: map[string]bool{}, noted: map[string]bool{}}
+	cp := &ControlPlane{o: o, log: log, listen: o.Listen, excluded: map[string]bool{}}
 	if cp.listen == "" {
 		cp.listen = aws.Listen
 	}

@@ -142,9 +142,6 @@ func TestLoadBalancerListenerLifecycle(t *testing.T) {
 		cfg.Listeners[0].LoadBalancer != "my-alb" || len(cfg.Listeners[0].Certificates) != 1 || cfg.Listeners[0].Certificates[0].CertificateArn != acmARN {
 		t.Errorf("derived config %+v", cfg)
 	}
-	if notes := elbv2.UnknownCertificates(x.svc.State()); len(notes) != 1 {
-		t.Errorf("unknown certificate notes %v", notes)
-	}
 	h, err := x.c.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: &tgArn})
 	if err != nil || h.TargetHealthDescriptions[0].TargetHealth.State != types.TargetHealthStateEnumHealthy {
 		t.Errorf("target health: %v %+v", err, h)

@@ -34,7 +34,7 @@ import (
 //   - listener certificates are certificate_arn entries (the default one
 //     first, then AddListenerCertificates'): ACM is not emulated, edge
 //     serves a dev-CA certificate for localhost, 127.0.0.1 and the
-//     listener's address under that ARN (see UnknownCertificates);
+//     listener's address under that ARN (the server logs it once per ARN);
 //   - attributes (load balancer, listener, target group) are the ones the
 //     call set; keys edge's attribute table does not know are left out.
 func Derive(st *State, file *config.Config) (*config.Config, error) {
@@ -276,19 +276,6 @@ func conditionToConfig(c RuleCondition) config.Condition {
 			qs.Values = append(qs.Values, config.KeyValue{Key: kv.Key, Value: kv.Value})
 		}
 		out.QueryStringConfig = qs
-	}
-	return out
-}
-
-// UnknownCertificates returns one line per API listener certificate ARN
-// edge cannot serve (ACM is not emulated), for the log: such a listener is
-// served with a dev-CA certificate for localhost and 127.0.0.1.
-func UnknownCertificates(st *State) []string {
-	var out []string
-	for _, l := range st.Listeners {
-		for _, c := range append(append([]Certificate{}, l.Certificates...), l.ExtraCertificates...) {
-			out = append(out, fmt.Sprintf("listener %s: certificate %s is not known to edge (ACM is not emulated); serving a dev-CA certificate for localhost and 127.0.0.1", l.ListenerArn, c.CertificateArn))
-		}
 	}
 	return out
 }
