@@ -130,7 +130,7 @@ func TestAWSCLIUnknownServices(t *testing.T) {
 	}{
 		{[]string{"iam", "list-users"}, []string{"InvalidAction"}, "ListUsers", "iam"}, // Query
 		// RPC v2 CBOR in recent CLIs, Query in older ones.
-		{[]string{"cloudwatch", "list-metrics"}, []string{"UnknownOperationException", "InvalidAction"}, "ListMetrics", "monitoring"},
+		{[]string{"cloudwatch", "list-metrics"}, []string{"UnknownOperationException", "InvalidAction"}, "ListMetrics", "monitoring (aws cloudwatch)"},
 		{[]string{"lambda", "list-functions"}, []string{"UnknownOperationException"}, "ListFunctions", "lambda"}, // REST-JSON
 	} {
 		_, errOut, code := awsCLI(t, dir, url, c.args...)

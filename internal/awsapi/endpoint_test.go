@@ -131,7 +131,11 @@ func TestUnknownServiceErrorShapes(t *testing.T) {
 			t.Errorf("%s: %d Content-Type %q x-amzn-ErrorType %q; want 400 %s %q", c.name, w.Code, w.Header().Get("Content-Type"), w.Header().Get("X-Amzn-Errortype"), c.contentType, c.errorType)
 		}
 		code, msg := c.check(w.Body.Bytes())
-		want := `edge does not emulate the "` + service + `" service; ` + served
+		named := service
+		if service == "monitoring" { // named as the aws CLI command too
+			named = "monitoring (aws cloudwatch)"
+		}
+		want := `edge does not emulate the "` + named + `" service; ` + served
 		if (code != "InvalidAction" && code != "UnknownOperationException") || msg != want {
 			t.Errorf("%s: code %q message %q; want %q\n%s", c.name, code, msg, want, w.Body)
 		}

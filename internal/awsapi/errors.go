@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -64,7 +65,22 @@ func (e *Endpoint) notServed(service string) *awsquery.Error {
 	case ServiceELB, ServiceSTS:
 		return awsquery.ErrInvalidAction.With("The %s service is not served by this edge endpoint.", service)
 	}
-	return awsquery.ErrInvalidAction.With("edge does not emulate the %q service; it serves %s.", service, e.served())
+	name := service
+	if cli, ok := cliNames[service]; ok {
+		name = fmt.Sprintf("%s (%s)", service, cli)
+	}
+	return awsquery.ErrInvalidAction.With("edge does not emulate the %q service; it serves %s.", name, e.served())
+}
+
+// cliNames are the aws CLI commands of services whose signing name
+// differs, so that the error names what the user typed.
+var cliNames = map[string]string{
+	"monitoring":       "aws cloudwatch",
+	"email":            "aws ses",
+	"states":           "aws stepfunctions",
+	"execute-api":      "aws apigatewaymanagementapi",
+	"elasticmapreduce": "aws emr",
+	"es":               "aws opensearch",
 }
 
 // served lists the services this endpoint has handlers for, as their

@@ -419,7 +419,7 @@ func TestVerifyChainAgainstEveryTrustStore(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ name, pem, want string }{
-		{"empty", "", "no PEM CERTIFICATE block"},
+		{"empty", "", "no chain: paste it as the form field pem, or upload it as the file field file"},
 		{"a key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "no PEM CERTIFICATE block"},
 		{"DER", string(f.seed.C.Cert.Raw), "convert it with `openssl x509 -inform DER"},
 		{"bad time", string(chain), "verification time"},

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -435,6 +436,9 @@ func (c *Console) verifyChain(w http.ResponseWriter, r *http.Request) {
 		if opts.Now, err = parseTime(d.At); err != nil {
 			d.Error = fmt.Sprintf("verification time %q: %v", d.At, err)
 		}
+	}
+	if d.Error == "" && len(bytes.TrimSpace(data)) == 0 {
+		d.Error = "no chain: paste it as the form field pem, or upload it as the file field file (PEM: the client certificate first, then its issuers)"
 	}
 	if d.Error == "" && len(data) > maxChainUpload {
 		d.Error = fmt.Sprintf("the chain is larger than %d bytes", maxChainUpload)

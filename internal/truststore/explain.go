@@ -191,13 +191,15 @@ func (e *Explanation) WriteText(w io.Writer) {
 	for _, f := range e.Fields() {
 		fmt.Fprintf(w, "%-19s%s\n", f.Label+":", f.Value)
 	}
+	// Notes before the chain: one may say the verdict is not about the
+	// certificate the reader meant (a chain in the wrong order).
+	for _, n := range e.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 	fmt.Fprintln(w, e.ChainHeading())
 	for _, c := range e.Chain {
 		l := c.Lines()
 		fmt.Fprintf(w, "  %s\n     %s\n     %s\n", l[0], l[1], l[2])
-	}
-	for _, n := range e.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
 	}
 }
 

@@ -77,6 +77,9 @@ func TestExplainChainOrder(t *testing.T) {
 	e := truststore.Explain(store.Verify(wrong, truststore.VerifyOptions{}), wrong, store, time.Now())
 	var b strings.Builder
 	e.WriteText(&b)
+	if !strings.Contains(b.String(), "tls_verify_status: Success\n") || !strings.Contains(strings.SplitN(b.String(), "chain built:", 2)[0], "note: the first certificate presented") {
+		t.Errorf("the note does not come before the chain:\n%s", b.String())
+	}
 	if !strings.Contains(b.String(), `note: the first certificate presented, "CN=B,O=edge tests", is a CA certificate (basicConstraints CA:TRUE); it is verified as the client certificate. A client sends its own certificate first, then its issuers: "CN=late" comes later; put it first`) {
 		t.Errorf("wrong order without the note:\n%s", b.String())
 	}
