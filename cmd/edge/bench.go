@@ -92,6 +92,11 @@ scripts notice.`,
 				}
 			}
 			if runErr != nil {
+				if errors.Is(runErr, loadgen.ErrNoSuccess) && *cert == "" {
+					// Connected, nothing succeeded, no certificate sent: the
+					// usual cause is a verify-mode listener refusing it.
+					return fmt.Errorf("%v (target %s); no client certificate was sent: a verify-mode listener refuses every handshake without one (--cert FILE --key FILE)", runErr, *target)
+				}
 				if errors.Is(runErr, loadgen.ErrUnreachable) || errors.Is(runErr, loadgen.ErrNoSuccess) {
 					return fmt.Errorf("%v (target %s)", runErr, *target)
 				}

@@ -397,7 +397,7 @@ func TestBenchFailsWhenNothingSucceeds(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no client certificate", []string{"--target", target}, "no operation succeeded"},
+		{"no client certificate", []string{"--target", target}, "no client certificate was sent: a verify-mode listener refuses every handshake without one (--cert FILE --key FILE)"},
 		{"nothing listening", []string{"--target", freePort(t)}, "never reached"},
 		{"keepalive, nothing listening", []string{"--target", freePort(t), "--mode", "keepalive"}, "never reached"},
 		{"idle, nothing listening", []string{"--target", freePort(t), "--mode", "idle", "--connections", "5", "--hold", "10ms"}, "never reached"},

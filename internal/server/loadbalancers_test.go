@@ -511,6 +511,27 @@ listeners:
 	if !strings.Contains(out[back:], "idle_timeout.timeout_seconds=5") {
 		t.Errorf("back's attributes are not under it:\n%s", out)
 	}
+
+	// Every listener on a named load balancer (as edge export writes the
+	// API's): the default one, which serves nothing, is not listed.
+	yaml = `load_balancers:
+  - {name: my-alb, id: 0123456789abcdef}
+listeners:
+  - {port: 8444, protocol: HTTP, load_balancer: my-alb, default_actions: ` + fixed200 + `}
+`
+	testutil.WriteFile(t, p, []byte(yaml))
+	if cfg, err = config.Load(p); err != nil {
+		t.Fatal(err)
+	}
+	if snap, err = server.Build(cfg, server.Options{CheckOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	b.Reset()
+	snap.WriteSummary(&b, false)
+	if out := b.String(); strings.Contains(out, "load balancer edge") || !strings.Contains(out, "load balancer my-alb (elb app/my-alb/0123456789abcdef)") || !strings.Contains(out, "listener 0: HTTP 127.0.0.1:8444") {
+		t.Errorf("summary with every listener on my-alb:\n%s", out)
+	}
 }
 
 // A reload that removes a load balancer moves its listener to the default

@@ -17,7 +17,8 @@ import (
 // allAttributes every attribute key is listed with its effective value, as
 // the Describe*Attributes operations return them; otherwise only the keys
 // whose value differs from ELBv2's default. A configuration without
-// listeners (API Gateway only) describes no load balancer.
+// listeners (API Gateway only) describes no load balancer, and the default
+// load balancer is left out when every listener belongs to another.
 func (s *Snapshot) WriteSummary(w io.Writer, allAttributes bool) {
 	lbs := s.LoadBalancers
 	if len(s.Config.Listeners) == 0 {
@@ -25,6 +26,11 @@ func (s *Snapshot) WriteSummary(w io.Writer, allAttributes bool) {
 		// serves nothing, so it is not summarized.
 		lbs = nil
 	} else {
+		if len(lbs) > 1 && len(lbs[0].Listeners) == 0 {
+			// Every listener belongs to a named load balancer (an edge
+			// export of the API's): the default one serves nothing.
+			lbs = lbs[1:]
+		}
 		writeLoadBalancer(w, lbs[0], allAttributes)
 	}
 	for _, tg := range s.Config.TargetGroups {
