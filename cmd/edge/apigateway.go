@@ -230,19 +230,20 @@ func (g *apiGateway) bind(addr string) error {
 func (g *apiGateway) reload(cfg *config.Config) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.reloadLocked(cfg, false)
+	g.reloadLocked(cfg)
 }
 
 // reloadFiles recompiles the latest configuration's block (watch).
 func (g *apiGateway) reloadFiles() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.reloadLocked(g.cfg, true)
+	g.reloadLocked(g.cfg)
 }
 
-// filesChanged is set when a file the block names changed (watch).
-func (g *apiGateway) reloadLocked(cfg *config.Config, filesChanged bool) {
-	prevBlock := blockOf(g.cfg)
+// reloadLocked runs when the block changed (the main server's reload
+// hook, which skips unchanged blocks: sameBlock) or a file it names did
+// (watch), so each run is worth its INFO line.
+func (g *apiGateway) reloadLocked(cfg *config.Config) {
 	// The latest configuration, applied or not: a file it names that
 	// appears or changes later is compiled with it.
 	g.cfg = cfg
@@ -278,13 +279,7 @@ func (g *apiGateway) reloadLocked(cfg *config.Config, filesChanged bool) {
 	if err := g.bind(c.Listen); err != nil {
 		g.log.Error("API Gateway: the new api_gateway.listen cannot be bound; the old address keeps serving", "err", err)
 	}
-	// Every reload of the main server (each ELBv2 call) comes here: INFO
-	// only when the api_gateway block or a file it names changed.
-	level := slog.LevelDebug
-	if filesChanged || !reflect.DeepEqual(prevBlock, blockOf(cfg)) {
-		level = slog.LevelInfo
-	}
-	g.log.Log(context.Background(), level, "API Gateway configuration reloaded", "domains_in_file", countDomains(st))
+	g.log.Info("API Gateway configuration reloaded", "domains_in_file", countDomains(st))
 }
 
 func countDomains(st *apigateway.State) int {
